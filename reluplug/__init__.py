@@ -1,0 +1,26 @@
+"""reluplug: ReLU-family activation layers for Keras 3, with tools to see them.
+
+Three doors:
+
+* ``from reluplug import layers``: drop-in activation layers.
+* ``reluplug.callbacks.DeadUnitMonitor``: dead-unit monitor for ``fit``.
+* ``reluplug-bench run SUITE.toml``: fair activation benchmarks.
+"""
+
+from reluplug import activations
+from reluplug import constraints
+from reluplug import layers
+from reluplug.registry import available
+from reluplug.registry import get
+from reluplug.registry import register
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "activations",
+    "available",
+    "constraints",
+    "get",
+    "layers",
+    "register",
+]

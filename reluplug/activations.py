@@ -1,0 +1,197 @@
+"""The math: one ``keras.ops`` function per activation.
+
+Every function here works on every Keras backend, casts its constants to the
+dtype of ``x`` (float16, bfloat16, float32 and float64 all work), and keeps
+gradients finite wherever the math is finite: exponential branches only ever
+see ``minimum(x, 0)`` (the double-``where`` pattern), so ``x = 1e4`` cannot
+produce ``inf * 0 = nan`` in the backward pass.
+
+Learnable parameters (``alpha``, ``beta``, ...) are tensors that broadcast
+against ``x`` from the right (NumPy rules). The layers in
+:mod:`reluplug.layers` own the weights and delegate here.
+"""
+
+from keras import backend
+from keras import ops
+from keras import random
+
+__all__ = [
+    "celu",
+    "elu",
+    "leaky_relu",
+    "pelu",
+    "prelu",
+    "rrelu",
+    "selu",
+    "srelu",
+    "swish",
+]
+
+
+def _const(value, x):
+    return ops.cast(value, x.dtype)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """``x`` if ``x >= 0`` else ``negative_slope * x``.
+
+    Derivative: ``1`` for ``x > 0``, ``negative_slope`` for ``x < 0``.
+    Uses the fused ``keras.ops.leaky_relu`` kernel.
+    """
+    return ops.leaky_relu(x, negative_slope=float(negative_slope))
+
+
+def _broadcast_reduce_axes(param_shape, x_rank):
+    """Axes of ``x`` over which a broadcast parameter's gradient is summed."""
+    padded = (1,) * (x_rank - len(param_shape)) + tuple(param_shape)
+    return tuple(i for i, d in enumerate(padded) if d == 1)
+
+
+def _prelu_custom_gradient(x, alpha):
+    param_shape = tuple(alpha.shape)
+    axes = _broadcast_reduce_axes(param_shape, len(x.shape))
+
+    @ops.custom_gradient
+    def _prelu(x, alpha):
+        positive = ops.greater_equal(x, 0)
+        out = ops.where(positive, x, alpha * x)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            dx = ops.where(positive, upstream, upstream * alpha)
+            dalpha = ops.where(positive, ops.zeros_like(x), upstream * x)
+            if axes:
+                dalpha = ops.sum(dalpha, axis=axes, keepdims=True)
+            dalpha = ops.reshape(dalpha, param_shape)
+            return dx, dalpha
+
+        return out, grad
+
+    return _prelu(x, alpha)
+
+
+def prelu(x, alpha):
+    """Parametric ReLU: ``x`` if ``x >= 0`` else ``alpha * x``.
+
+    Derivative: ``1`` for ``x > 0``, ``alpha`` for ``x < 0``; with respect to
+    ``alpha``: ``0`` for ``x >= 0``, ``x`` for ``x < 0``.
+
+    ``alpha`` must broadcast against ``x`` from the right and have at most
+    ``ndim(x)`` dimensions. On the TensorFlow and JAX backends the gradient is
+    written by hand (one ``where`` each for ``x`` and ``alpha``), which halves
+    the passes over memory compared with ``relu(x) - alpha * relu(-x)``.
+    """
+    alpha = ops.convert_to_tensor(alpha, dtype=x.dtype)
+    if backend.backend() in ("tensorflow", "jax") and len(alpha.shape) <= len(
+        x.shape
+    ):
+        return _prelu_custom_gradient(x, alpha)
+    return ops.where(ops.greater_equal(x, 0), x, alpha * x)
+
+
+def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, seed=None):
+    """Randomized leaky ReLU (Xu et al., 2015).
+
+    In training, ``x`` if ``x >= 0`` else ``a * x`` with a fresh
+    ``a ~ U(lower, upper)`` per element per call; at inference the fixed
+    slope ``(lower + upper) / 2``.
+
+    Derivative: ``1`` for ``x > 0``, ``a`` (training) or ``(lower + upper)/2``
+    (inference) for ``x < 0``.
+
+    Args:
+        seed: an int or a ``keras.random.SeedGenerator`` (needed for
+            reproducible slopes inside a compiled function).
+    """
+    if not training:
+        return ops.leaky_relu(x, negative_slope=(lower + upper) / 2.0)
+    slope = random.uniform(
+        ops.shape(x), minval=lower, maxval=upper, dtype=x.dtype, seed=seed
+    )
+    return ops.where(ops.greater_equal(x, 0), x, slope * x)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit (Clevert et al., 2016).
+
+    ``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``.
+
+    Derivative: ``1`` for ``x > 0``, ``alpha * exp(x)`` for ``x <= 0``.
+    Uses the fused ``keras.ops.elu`` kernel.
+    """
+    return ops.elu(x, alpha=float(alpha))
+
+
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU (Barron, 2017).
+
+    ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Derivative: ``1`` for ``x > 0``, ``exp(x / alpha)`` for ``x <= 0``.
+    Uses the fused ``keras.ops.celu`` kernel.
+    """
+    return ops.celu(x, alpha=float(alpha))
+
+
+def selu(x):
+    """Scaled ELU (Klambauer et al., 2017).
+
+    ``scale * x`` if ``x > 0`` else ``scale * alpha * (exp(x) - 1)`` with
+    ``alpha = 1.6732632423543772`` and ``scale = 1.0507009873554805``.
+
+    Derivative: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` for
+    ``x <= 0``. Uses the fused ``keras.ops.selu`` kernel.
+    """
+    return ops.selu(x)
+
+
+def pelu(x, alpha, beta):
+    """Parametric ELU (Trottier et al., 2017).
+
+    ``(alpha / beta) * x`` if ``x >= 0`` else
+    ``alpha * (exp(x / beta) - 1)``, with ``alpha, beta > 0``.
+
+    Derivative with respect to ``x``: ``alpha / beta`` for ``x >= 0``,
+    ``(alpha / beta) * exp(x / beta)`` for ``x < 0``.
+    """
+    alpha = ops.cast(alpha, x.dtype)
+    beta = ops.cast(beta, x.dtype)
+    negative = alpha * ops.expm1(ops.minimum(x, _const(0, x)) / beta)
+    return ops.where(ops.greater_equal(x, 0), (alpha / beta) * x, negative)
+
+
+def srelu(x, t_left, a_left, t_right, a_right):
+    """S-shaped ReLU (Jin et al., 2016).
+
+    ``t_right + a_right * (x - t_right)`` if ``x >= t_right``;
+    ``x`` if ``t_left < x < t_right``;
+    ``t_left + a_left * (x - t_left)`` if ``x <= t_left``.
+    ``t_right`` is used as ``max(t_right, t_left)`` so the pieces never cross.
+
+    Derivative: ``a_right`` for ``x > t_right``, ``1`` in between,
+    ``a_left`` for ``x < t_left``.
+    """
+    t_left = ops.cast(t_left, x.dtype)
+    a_left = ops.cast(a_left, x.dtype)
+    t_right = ops.maximum(ops.cast(t_right, x.dtype), t_left)
+    a_right = ops.cast(a_right, x.dtype)
+    right = t_right + a_right * (x - t_right)
+    left = t_left + a_left * (x - t_left)
+    return ops.where(
+        ops.greater_equal(x, t_right),
+        right,
+        ops.where(ops.less_equal(x, t_left), left, x),
+    )
+
+
+def swish(x, beta=1.0):
+    """Swish (Ramachandran et al., 2017): ``x * sigmoid(beta * x)``.
+
+    Derivative: ``s + beta * x * s * (1 - s)`` with ``s = sigmoid(beta * x)``.
+    A Python ``beta == 1`` uses the fused ``keras.ops.silu`` kernel.
+    """
+    if isinstance(beta, (int, float)) and beta == 1:
+        return ops.silu(x)
+    beta = ops.cast(beta, x.dtype)
+    return x * ops.sigmoid(beta * x)
