@@ -1,0 +1,43 @@
+"""Argument checks shared by layers and callbacks.
+
+Every message names the owner, the argument, what is allowed, and ends with
+``Received: name=value`` (or, for choices, seaborn's wording).
+"""
+
+import math
+
+
+def check_choice(name, value, choices):
+    """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(
+            f"The value for `{name}` must be one of {list(choices)}, "
+            f"but {value!r} was passed."
+        )
+    return value
+
+
+def check_number(
+    owner, name, value, *, low=None, high=None, low_open=False, high_open=False
+):
+    """Raise ``ValueError`` unless ``value`` is a finite real number in range.
+
+    ``low``/``high`` bound the range (``None`` = unbounded); ``*_open`` makes
+    that bound exclusive.
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(
+            f"{owner}: argument `{name}` must be a finite number in "
+            f"{left}{lo}, {hi}{right}. Received: {name}={value!r}"
+        )
+    return float(value)

@@ -1,0 +1,53 @@
+"""Exponential linear unit with a validated alpha."""
+
+import keras
+
+from reluplug import activations
+from reluplug._validation import check_number
+
+
+@keras.saving.register_keras_serializable(package="reluplug")
+class ELU(keras.layers.Layer):
+    """Exponential linear unit.
+
+    Negative inputs saturate smoothly to `-alpha`, which pushes mean
+    activations towards zero and keeps gradient on the negative side.
+
+    Formula:
+        `f(x) = x` if `x > 0`, `f(x) = alpha * (exp(x) - 1)` if `x <= 0`
+
+    Derivative:
+        `f'(x) = 1` for `x > 0`, `alpha * exp(x)` for `x <= 0`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from reluplug import layers
+    >>> layer = layers.ELU(alpha=2.0)
+    >>> np.round(np.asarray(layer(np.array([[-1.0, 0.0, 3.0]]))), 4).tolist()
+    [[-1.2642, 0.0, 3.0]]
+
+    Args:
+        alpha: float, finite, `> 0`; the negative saturation value.
+            Defaults to `1.0` (as Keras and PyTorch).
+
+    Reference:
+        Clevert et al., 2016, "Fast and Accurate Deep Network Learning by
+        Exponential Linear Units (ELUs)". https://arxiv.org/abs/1511.07289
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = check_number("ELU", "alpha", alpha, low=0, low_open=True)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return activations.elu(inputs, self.alpha)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"alpha": self.alpha})
+        return config
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -1,0 +1,98 @@
+"""Swish with a learnable (or fixed) beta."""
+
+import keras
+from keras import ops
+
+from reluplug import activations
+from reluplug._validation import check_choice
+from reluplug._validation import check_number
+from reluplug.layers._params import GRANULARITIES
+from reluplug.layers._params import check_channel_axis_arg
+from reluplug.layers._params import param_shape
+
+
+@keras.saving.register_keras_serializable(package="reluplug")
+class Swish(keras.layers.Layer):
+    """Swish: `x * sigmoid(beta * x)`, with `beta` learned by default.
+
+    `beta` moves the curve between a scaled linear function (`beta -> 0`) and
+    ReLU (`beta -> inf`); `beta = 1` is SiLU.
+
+    Formula:
+        `f(x) = x * sigmoid(beta * x)`
+
+    Derivative:
+        `f'(x) = s + beta * x * s * (1 - s)` with `s = sigmoid(beta * x)`;
+        `df/dbeta = x**2 * s * (1 - s)`. Negative inputs pass gradient.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from reluplug import layers
+    >>> layer = layers.Swish(beta=1.0, trainable=False)
+    >>> np.round(np.asarray(layer(np.array([[-1.0, 0.0, 2.0]]))), 4).tolist()
+    [[-0.2689, 0.0, 1.7616]]
+
+    Args:
+        beta: float, finite; the initial (or fixed) `beta`. Defaults to `1.0`.
+        trainable: bool; when `False` at construction, `beta` is a constant
+            (no weight; `beta = 1` then uses the fused SiLU kernel).
+            Defaults to `True`.
+        granularity: `"shared"` (one `beta`) or `"channel"` (one per
+            channel). Defaults to `"shared"`.
+        channel_axis: int, channel axis for `granularity="channel"`.
+            Defaults to `-1`.
+
+    Reference:
+        Ramachandran et al., 2017, "Searching for Activation Functions".
+        https://arxiv.org/abs/1710.05941
+    """
+
+    def __init__(
+        self,
+        beta=1.0,
+        trainable=True,
+        granularity="shared",
+        channel_axis=-1,
+        **kwargs,
+    ):
+        super().__init__(trainable=trainable, **kwargs)
+        self.beta = check_number("Swish", "beta", beta)
+        self.learnable = bool(trainable)
+        self.granularity = check_choice(
+            "granularity", granularity, GRANULARITIES
+        )
+        self.channel_axis = check_channel_axis_arg("Swish", channel_axis)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if not self.learnable:
+            return
+        self.beta_weight = self.add_weight(
+            shape=param_shape(
+                "Swish", input_shape, self.granularity, self.channel_axis
+            ),
+            name="beta",
+            initializer=keras.initializers.Constant(self.beta),
+        )
+
+    def call(self, inputs):
+        if not self.learnable:
+            return activations.swish(inputs, self.beta)
+        beta = ops.cast(self.beta_weight, self.compute_dtype)
+        return activations.swish(inputs, beta)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "beta": self.beta,
+                "trainable": self.learnable,
+                "granularity": self.granularity,
+                "channel_axis": self.channel_axis,
+            }
+        )
+        return config
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
