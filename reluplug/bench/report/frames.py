@@ -1,0 +1,382 @@
+"""Run folder -> tidy pandas tables.
+
+Reads the run folder described in `docs/run-folder.md` (schema version 1).
+The trial JSON files are the source of truth: they are written atomically one
+by one, so they are complete even when a run was interrupted, whereas the CSV
+files are derived from them.
+
+Every table is in long (tidy) form: one row per observation, one column per
+variable; activations are values of the `activation` column, never columns.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+STATUSES = ("completed", "diverged", "failed")
+
+RUN_COLUMNS = [
+    "trial_id",
+    "suite",
+    "task",
+    "activation",
+    "activation_name",
+    "is_baseline",
+    "seed",
+    "status",
+    "metric",
+    "metric_mode",
+    "best_epoch",
+    "best_val_metric",
+    "test_metric",
+    "test_loss",
+    "epochs_run",
+    "wall_time_s",
+    "fit_time_s",
+    "overhead_s",
+    "mean_epoch_time_s",
+    "final_dead_fraction",
+    "final_inactive_fraction",
+    "init_sha256",
+    "n_params",
+    "error_type",
+    "error_message",
+    "error_traceback",
+    "task_params",
+    "activation_params",
+    "utc_time",
+    "git_commit",
+    "versions",
+    "machine",
+]
+HISTORY_COLUMNS = [
+    "trial_id",
+    "task",
+    "activation",
+    "seed",
+    "epoch",
+    "loss",
+    "metric",
+    "val_loss",
+    "val_metric",
+    "epoch_time_s",
+    "dead_fraction",
+    "inactive_fraction",
+]
+MONITOR_COLUMNS = [
+    "trial_id",
+    "task",
+    "activation",
+    "seed",
+    "epoch",
+    "quantity",
+    "layer",
+    "depth",
+    "value",
+]
+_NUMERIC_RUN = [
+    "seed",
+    "best_epoch",
+    "best_val_metric",
+    "test_metric",
+    "test_loss",
+    "epochs_run",
+    "wall_time_s",
+    "fit_time_s",
+    "overhead_s",
+    "mean_epoch_time_s",
+    "final_dead_fraction",
+    "final_inactive_fraction",
+    "n_params",
+]
+
+
+@dataclasses.dataclass
+class RunData:
+    """Everything the report needs from one run folder.
+
+    Attributes:
+        run_dir: The run folder.
+        manifest: `manifest.json` as a dict (empty when absent).
+        runs: One row per trial (see `RUN_COLUMNS`).
+        history: One row per trial x epoch (see `HISTORY_COLUMNS`).
+        monitors: One row per trial x epoch x quantity x layer; epoch 0 is
+            at initialisation. Empty when monitors were off.
+        missing_ids: Trial ids the manifest expects but no trial file holds.
+        missing_cells: `(task, activation, seed)` combinations absent from
+            the grid spanned by the trials present (one row per gap).
+        unreadable: `(file name, reason)` for trial files that could not be
+            read; they are skipped, not fatal.
+        duplicates: Trials dropped because a newer trial of the same
+            `(task, activation, seed)` exists.
+        init_conflicts: One row per `(task, seed)` whose trials carry more
+            than one `init_sha256`; such groups are not compared.
+    """
+
+    run_dir: Path
+    manifest: dict
+    runs: pd.DataFrame
+    history: pd.DataFrame
+    monitors: pd.DataFrame
+    missing_ids: list
+    missing_cells: pd.DataFrame
+    unreadable: list
+    duplicates: pd.DataFrame
+    init_conflicts: pd.DataFrame
+
+
+def _read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def read_trials(run_dir):
+    """Reads every `trials/*.json` of `run_dir`.
+
+    Args:
+        run_dir: Path of a run folder.
+
+    Returns:
+        `(records, unreadable)`: the trial dicts, sorted by file name, and a
+        list of `(file name, reason)` for files that are not valid JSON or
+        not schema version 1.
+
+    Raises:
+        ValueError: If `run_dir` is not a directory.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ValueError(
+            f"`run_dir` must be an existing run folder. Received: {run_dir}"
+        )
+    records, unreadable = [], []
+    for path in sorted((run_dir / "trials").glob("*.json")):
+        try:
+            rec = _read_json(path)
+        except (OSError, ValueError) as e:
+            unreadable.append((path.name, f"{type(e).__name__}: {e}"))
+            continue
+        version = rec.get("schema_version") if isinstance(rec, dict) else None
+        if version != SCHEMA_VERSION:
+            unreadable.append(
+                (
+                    path.name,
+                    f"schema_version must be {SCHEMA_VERSION}; "
+                    f"received {version!r}",
+                )
+            )
+            continue
+        records.append(rec)
+    return records, unreadable
+
+
+def _steady_epoch_time(times):
+    """Mean epoch time without epoch 1 (graph tracing) when there are more."""
+    times = [t for t in times if t is not None and np.isfinite(t)]
+    if not times:
+        return np.nan
+    return float(np.mean(times[1:] if len(times) > 1 else times))
+
+
+def _last(history, key):
+    vals = [h.get(key) for h in history if h.get(key) is not None]
+    return vals[-1] if vals else np.nan
+
+
+def runs_frame(records):
+    """One row per trial.
+
+    `mean_epoch_time_s` is the mean of `epoch_time_s` over epochs 2..N (the
+    first epoch includes graph tracing), or epoch 1 alone when only one ran.
+    `final_dead_fraction` / `final_inactive_fraction` come from the last
+    epoch of the history (NaN when monitors were off).
+
+    Args:
+        records: Trial dicts as read by `read_trials`.
+
+    Returns:
+        A DataFrame with the columns `RUN_COLUMNS`.
+    """
+    rows = []
+    for rec in records:
+        hist = rec.get("history") or []
+        err = rec.get("error") or {}
+        row = {k: rec.get(k) for k in RUN_COLUMNS}
+        row["is_baseline"] = bool(rec.get("is_baseline"))
+        row["mean_epoch_time_s"] = _steady_epoch_time(
+            [h.get("epoch_time_s") for h in hist]
+        )
+        row["final_dead_fraction"] = _last(hist, "dead_fraction")
+        row["final_inactive_fraction"] = _last(hist, "inactive_fraction")
+        row["error_type"] = err.get("type")
+        row["error_message"] = err.get("message")
+        row["error_traceback"] = err.get("traceback")
+        row["task_params"] = json.dumps(rec.get("task_params") or {})
+        for key in ("activation_params", "versions", "machine"):
+            row[key] = json.dumps(rec.get(key) or {}, sort_keys=True)
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    for col in _NUMERIC_RUN:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    df["is_baseline"] = df["is_baseline"].astype(bool)
+    return df
+
+
+def history_frame(records):
+    """One row per trial x epoch (epochs 1..N), columns `HISTORY_COLUMNS`."""
+    rows = []
+    for rec in records:
+        key = {k: rec.get(k) for k in ("trial_id", "task", "activation")}
+        key["seed"] = rec.get("seed")
+        for h in rec.get("history") or []:
+            row = dict(key)
+            row.update({k: h.get(k) for k in HISTORY_COLUMNS[4:]})
+            rows.append(row)
+    df = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    for col in HISTORY_COLUMNS[3:]:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    return df
+
+
+def monitors_frame(records):
+    """One row per trial x epoch x quantity x layer, `MONITOR_COLUMNS`."""
+    frames = []
+    for rec in records:
+        mons = rec.get("monitors") or []
+        if not mons:
+            continue
+        df = pd.DataFrame(mons)
+        df["trial_id"] = rec.get("trial_id")
+        df["task"] = rec.get("task")
+        df["activation"] = rec.get("activation")
+        df["seed"] = rec.get("seed")
+        frames.append(df.reindex(columns=MONITOR_COLUMNS))
+    if not frames:
+        return pd.DataFrame(columns=MONITOR_COLUMNS)
+    df = pd.concat(frames, ignore_index=True)
+    for col in ("seed", "epoch", "depth", "value"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    return df
+
+
+def _drop_duplicates(runs):
+    key = ["task", "activation", "seed"]
+    order = runs.sort_values("utc_time", kind="stable", na_position="first")
+    dup = order.duplicated(key, keep="last")
+    dropped = order[dup]
+    kept = order[~dup].sort_index()
+    return kept, dropped
+
+
+def init_conflicts(runs):
+    """`(task, seed)` groups whose trials carry different `init_sha256`.
+
+    Trials without a hash (e.g. failed before the model was built) are
+    ignored.
+
+    Args:
+        runs: The runs table.
+
+    Returns:
+        DataFrame with columns `task`, `seed`, `n_hashes`, `activations`
+        (`"label=hash[:12]"` pairs, comma separated).
+    """
+    cols = ["task", "seed", "n_hashes", "activations"]
+    have = runs.dropna(subset=["init_sha256"])
+    rows = []
+    for (task, seed), g in have.groupby(["task", "seed"], sort=True):
+        if g["init_sha256"].nunique() > 1:
+            pairs = ", ".join(
+                f"{a}={h[:12]}"
+                for a, h in zip(g["activation"], g["init_sha256"])
+            )
+            rows.append((task, seed, g["init_sha256"].nunique(), pairs))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def missing_cells(runs):
+    """Gaps in the task x activation x seed grid spanned by present trials.
+
+    Activations count per task (those with at least one trial in it), seeds
+    are those seen anywhere in the run, so a seed that never ran in one task
+    shows up, while suites whose tasks use different activations do not get
+    spurious gaps. A task with no trial at all cannot be seen here (the
+    manifest's `trial_ids` catch that).
+    """
+    cols = ["task", "activation", "seed"]
+    rows = []
+    seeds = sorted(runs["seed"].dropna().unique())
+    for task, g in runs.groupby("task", sort=True):
+        present = set(zip(g["activation"], g["seed"]))
+        for act in sorted(g["activation"].unique()):
+            for seed in seeds:
+                if (act, seed) not in present:
+                    rows.append((task, act, seed))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def load_run(run_dir):
+    """Loads a run folder into a `RunData`.
+
+    Args:
+        run_dir: Path of a run folder (see `docs/run-folder.md`).
+
+    Returns:
+        A `RunData`. Partial runs load: unreadable trial files, missing trials
+        and init-hash conflicts are reported in its fields, not raised.
+
+    Raises:
+        ValueError: If `run_dir` is not a directory.
+    """
+    run_dir = Path(run_dir)
+    records, unreadable = read_trials(run_dir)
+    manifest = {}
+    mpath = run_dir / "manifest.json"
+    if mpath.exists():
+        try:
+            manifest = _read_json(mpath)
+        except (OSError, ValueError) as e:
+            unreadable.append(("manifest.json", f"{type(e).__name__}: {e}"))
+    runs = runs_frame(records)
+    runs, dropped = _drop_duplicates(runs)
+    keep = set(runs["trial_id"])
+    kept_records = [r for r in records if r.get("trial_id") in keep]
+    present = {r.get("trial_id") for r in records}
+    expected = manifest.get("trial_ids") or []
+    return RunData(
+        run_dir=run_dir,
+        manifest=manifest,
+        runs=runs.reset_index(drop=True),
+        history=history_frame(kept_records),
+        monitors=monitors_frame(kept_records),
+        missing_ids=[i for i in expected if i not in present],
+        missing_cells=missing_cells(runs),
+        unreadable=unreadable,
+        duplicates=dropped.reset_index(drop=True),
+        init_conflicts=init_conflicts(runs),
+    )
+
+
+def load_results(run_dir):
+    """Loads the trials of a run folder as one tidy table.
+
+    Args:
+        run_dir: Path of a run folder (see `docs/run-folder.md`).
+
+    Returns:
+        DataFrame in long form, one row per trial (completed, diverged or
+        failed) with the columns `RUN_COLUMNS`: the key `(task, activation,
+        seed)`, `status`, `test_metric` at the validation-chosen
+        `best_epoch`, timings, final dead/inactive fractions and the error.
+        Use `load_run` for the per-epoch history and monitor tables.
+
+    Example:
+        >>> runs = load_results("runs/quick")  # doctest: +SKIP
+        >>> runs.groupby(["task", "activation"]).test_metric.mean()
+        ...  # doctest: +SKIP
+    """
+    return load_run(run_dir).runs

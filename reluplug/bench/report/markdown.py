@@ -1,0 +1,100 @@
+"""`summary.md`: the headline and summary tables as GitHub Markdown.
+
+Cell text is escaped so a label cannot break the table (`|`) or inject markup
+(`<`, `>`, `&`, `*`, backticks).
+"""
+
+from reluplug.bench.report import tables
+
+_ESCAPES = {
+    "\\": "\\\\",
+    "|": "\\|",
+    "`": "\\`",
+    "*": "\\*",
+    "<": "&lt;",
+    ">": "&gt;",
+    "&": "&amp;",
+    "\n": " ",
+    "\r": " ",
+}
+
+
+def esc(x):
+    """Escapes `str(x)` for a Markdown table cell."""
+    return "".join(_ESCAPES.get(c, c) for c in ("" if x is None else str(x)))
+
+
+def table(df):
+    """A DataFrame of strings as a pipe table."""
+    if df is None or not len(df):
+        return "_(none)_\n"
+    head = "| " + " | ".join(esc(c) for c in df.columns) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = [
+        "| " + " | ".join(esc(v) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def render(ctx):
+    """The Markdown document.
+
+    Args:
+        ctx: The same dict `html.render` takes.
+
+    Returns:
+        Markdown text.
+    """
+    data = ctx["data"]
+    runs = data.runs
+    counts = runs["status"].value_counts()
+    lines = [f"# {esc(ctx['title'])}", ""]
+    lines.append(
+        f"{len(runs)} trials: {int(counts.get('completed', 0))} completed, "
+        f"{int(counts.get('diverged', 0))} diverged, "
+        f"{int(counts.get('failed', 0))} failed, "
+        f"{len(data.missing_ids)} missing."
+    )
+    if len(data.init_conflicts):
+        lines += [
+            "",
+            "**Refused to compare**: these (task, seed) groups have "
+            "different initial weights across activations and are left out "
+            "of the paired statistics.",
+            "",
+            table(data.init_conflicts.astype(str)),
+        ]
+    if len(data.missing_cells):
+        lines += [
+            "",
+            "Missing (task / activation / seed):",
+            "",
+            table(data.missing_cells.astype(str)),
+        ]
+    lines += [
+        "",
+        "## Best activation per task",
+        "",
+        table(tables.headline_table(ctx["headline"])),
+        "## Overall ranking",
+        "",
+        table(tables.ranking_table(ctx["ranking"])),
+    ]
+    s = ctx["summary"]
+    for task in sorted(s["task"].unique()):
+        lines += [
+            f"## {esc(task)}",
+            "",
+            table(tables.summary_table(s[s["task"] == task])),
+        ]
+    bad = tables.problem_trials_table(runs)
+    if len(bad):
+        lines += ["## Failed and diverged trials", "", table(bad)]
+    lines += [
+        "Test metric at the validation-chosen epoch; 95% t-intervals over "
+        "seeds; differences are paired (activation - baseline, same initial "
+        "weights). See report.html for figures and definitions.",
+        "",
+    ]
+    return "\n".join(lines)

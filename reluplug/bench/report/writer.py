@@ -1,0 +1,328 @@
+"""`write_report`: the one function that writes report files."""
+
+import hashlib
+import io
+import json
+import os
+import re
+import struct
+from pathlib import Path
+
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from reluplug.bench.report import frames
+from reluplug.bench.report import html
+from reluplug.bench.report import markdown
+from reluplug.bench.report import plots
+from reluplug.bench.report import stats
+
+FORMATS = ("csv", "md", "html", "png", "svg")
+DPI = 100
+
+
+def _check_formats(formats):
+    formats = tuple(formats)
+    for f in formats:
+        if f not in FORMATS:
+            raise ValueError(
+                f"The value for `formats` must be a subset of {list(FORMATS)}, "
+                f"but {f!r} was passed."
+            )
+    return formats
+
+
+def slug(text):
+    """A file-name-safe, collision-free stem for a user-supplied label."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")[:40]
+    if s != str(text):
+        s += "-" + hashlib.sha256(str(text).encode()).hexdigest()[:6]
+    return s or "x"
+
+
+def _atomic_write(path, data):
+    tmp = path.with_name(path.name + ".tmp")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    kw = {} if isinstance(data, bytes) else {"encoding": "utf-8"}
+    with open(tmp, mode, **kw) as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def _png_size(png):
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+class _Renderer:
+    """Renders figures to PNG (always, for the page) and writes files."""
+
+    def __init__(self, fig_dir, formats):
+        self.fig_dir = fig_dir
+        self.formats = formats
+        self.written = {}
+
+    def __call__(self, fig, name, caption):
+        for ax in fig.axes:
+            if ax.get_legend() is not None:
+                sns.move_legend(
+                    ax, "upper left", bbox_to_anchor=(1.01, 1), frameon=False
+                )
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+        png = buf.getvalue()
+        if "png" in self.formats:
+            path = self.fig_dir / f"{name}.png"
+            _atomic_write(path, png)
+            self.written[f"figures/{name}.png"] = path
+        if "svg" in self.formats:
+            path = self.fig_dir / f"{name}.svg"
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg", bbox_inches="tight")
+            _atomic_write(path, buf.getvalue())
+            self.written[f"figures/{name}.svg"] = path
+        width, height = _png_size(png)
+        return html.FigureOut(name, caption, png, width, height)
+
+
+def _palette(labels):
+    colors = sns.color_palette(
+        "tab10" if len(labels) <= 10 else "husl", len(labels)
+    )
+    return dict(zip(labels, colors))
+
+
+def _task_figures(task, data, summary, render, order, palette):
+    """The panels of one task; returns (figures, notes)."""
+    runs = data.runs[data.runs["task"] == task]
+    hist = data.history[data.history["task"] == task]
+    mons = data.monitors[data.monitors["task"] == task]
+    metric = runs["metric"].dropna()
+    metric = metric.iloc[0] if len(metric) else "metric"
+    stem = slug(task)
+    figs, notes = [], []
+    kw = {"palette": palette}
+
+    fig = Figure(figsize=(6.4, 4))
+    plots.plot_learning_curves(
+        hist,
+        hue_order=order,
+        ylabel=f"validation {metric}",
+        ax=fig.add_subplot(),
+        **kw,
+    )
+    figs.append(
+        render(
+            fig,
+            f"{stem}-curves",
+            f"{task}: validation {metric} per epoch, mean and 95% CI over "
+            "seeds",
+        )
+    )
+    fig = Figure(figsize=(6.4, 4))
+    plots.plot_test_metric(
+        runs, order=order, ylabel=f"test {metric}", ax=fig.add_subplot(), **kw
+    )
+    figs.append(
+        render(
+            fig,
+            f"{stem}-test",
+            f"{task}: test {metric} at the validation-chosen epoch; dots are "
+            "seeds, diamonds the mean with 95% CI",
+        )
+    )
+    s = summary[summary["task"] == task]
+    if (~s["is_baseline"] & s["diff_mean"].notna()).any():
+        fig = Figure(figsize=(5.5, 0.5 + 0.35 * len(s)))
+        plots.plot_paired_diff(s, order=order, ax=fig.add_subplot())
+        figs.append(
+            render(
+                fig,
+                f"{stem}-paired",
+                f"{task}: paired difference to the baseline, 95% CI",
+            )
+        )
+    else:
+        notes.append(
+            "No paired comparison: the baseline has no completed trial here."
+        )
+    for quantity in ("dead_fraction", "inactive_fraction"):
+        q = mons[mons["quantity"] == quantity] if len(mons) else mons
+        if not len(q):
+            notes.append(
+                f"No {quantity.replace('_', ' ')} per layer recorded for "
+                "this task (monitors off)."
+            )
+            continue
+        layers = (
+            q[["depth", "layer"]]
+            .drop_duplicates()
+            .sort_values(["depth", "layer"])
+        )
+        n = len(layers)
+        ncols = min(n, 4)
+        nrows = -(-n // ncols)
+        fig = Figure(figsize=(3.2 * ncols, 2.8 * nrows))
+        axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
+        for i, (ax, layer) in enumerate(zip(axes, layers["layer"])):
+            plots.plot_unit_fraction(
+                q[q["layer"] == layer],
+                quantity=quantity,
+                hue_order=order,
+                ax=ax,
+                **kw,
+            )
+            ax.set_title(str(layer), fontsize=10)
+            if i != n - 1 and ax.get_legend() is not None:
+                ax.get_legend().remove()
+        for ax in axes[n:]:
+            ax.set_visible(False)
+        figs.append(
+            render(
+                fig,
+                f"{stem}-{quantity.split('_')[0]}",
+                f"{task}: {quantity.replace('_', ' ')} per layer over epochs "
+                "(0 = at initialisation), mean and 95% CI over seeds",
+            )
+        )
+    g = plots.grad_norm_ends(mons) if len(mons) else mons
+    if len(g):
+        fig = Figure(figsize=(6.4, 4))
+        plots.plot_grad_norm(mons, hue_order=order, ax=fig.add_subplot(), **kw)
+        figs.append(
+            render(
+                fig,
+                f"{stem}-gradnorm",
+                f"{task}: gradient norm per layer depth at initialisation "
+                "(dashed) and after the last epoch (solid), mean over seeds, "
+                "log scale",
+            )
+        )
+    else:
+        notes.append("No gradient norms recorded for this task (monitors off).")
+    fig = Figure(figsize=(6.4, 3.6))
+    plots.plot_epoch_time(hist, order=order, ax=fig.add_subplot(), **kw)
+    figs.append(
+        render(
+            fig,
+            f"{stem}-epochtime",
+            f"{task}: seconds per epoch (epoch 1 left out), all seeds",
+        )
+    )
+    return figs, notes
+
+
+def _environment(runs, manifest):
+    """Versions and machine (from the manifest, else the first trial), and
+    the fields on which trials disagree."""
+    out, hetero = [], []
+    for kind in ("versions", "machine"):
+        recs = [json.loads(x) for x in runs[kind].dropna().unique()]
+        first = recs[0] if recs else {}
+        out.append(dict(manifest.get(kind) or first))
+        for k in sorted({k for r in recs for k in r}):
+            vals = {json.dumps(r.get(k), sort_keys=True) for r in recs}
+            if len(vals) > 1:
+                hetero.append(f"{kind}.{k}: {', '.join(sorted(vals))}")
+    commits = sorted({str(c) for c in runs["git_commit"].dropna()})
+    if commits:
+        out[0].setdefault("git_commit", ", ".join(commits))
+    return out[0], out[1], hetero
+
+
+def write_report(run_dir, *, formats=FORMATS, baseline=None):
+    """Writes the comparison report of a run folder into that folder.
+
+    Reads the trials (`frames.load_run`), computes the statistics
+    (`stats.summarize`), draws the figures (`plots`) and writes, as asked by
+    `formats`:
+
+    * `"csv"`: `summary.csv` (one row per task x activation, the columns of
+      `stats.SUMMARY_COLUMNS`) and `ranking.csv` (`stats.ranking`).
+    * `"md"`: `summary.md`, headline and summary tables in Markdown.
+    * `"html"`: `report.html`, one self-contained page.
+    * `"png"`, `"svg"`: every figure under `figures/`.
+
+    A partial run (failed, diverged or missing trials, monitors off) still
+    reports; the page says what is missing. Files are replaced atomically.
+
+    Args:
+        run_dir: Path of a run folder (see `docs/run-folder.md`).
+        formats: Which outputs to write, a subset of `FORMATS`.
+        baseline: Label of the baseline activation; defaults to the trials
+            flagged `is_baseline`.
+
+    Returns:
+        Dict mapping each written file's path relative to `run_dir` to its
+        `Path`.
+
+    Raises:
+        ValueError: If `run_dir` is not a directory or `formats` holds an
+            unknown format.
+    """
+    formats = _check_formats(formats)
+    run_dir = Path(run_dir)
+    data = frames.load_run(run_dir)
+    summary = stats.summarize(
+        data.runs,
+        data.history,
+        baseline=baseline,
+        conflicts=data.init_conflicts,
+    )
+    rank = stats.ranking(summary)
+    written = {}
+    if "csv" in formats:
+        for name, df in (("summary.csv", summary), ("ranking.csv", rank)):
+            path = run_dir / name
+            _atomic_write(path, df.to_csv(index=False))
+            written[name] = path
+    if not {"md", "html", "png", "svg"} & set(formats):
+        return written
+    fig_dir = run_dir / "figures"
+    if {"png", "svg"} & set(formats):
+        fig_dir.mkdir(exist_ok=True)
+    render = _Renderer(fig_dir, formats)
+    order = list(rank["activation"])
+    palette = _palette(sorted(order))
+    tasks = sorted(data.runs["task"].dropna().unique())
+    figures, notes = {"overall": []}, {"overall": []}
+    draw = {"html", "png", "svg"} & set(formats)
+    if draw and summary["mean"].notna().any():
+        fig = Figure(figsize=(2.5 + 0.7 * len(order), 1.2 + 0.45 * len(tasks)))
+        plots.plot_rank_heatmap(summary, order=order, ax=fig.add_subplot())
+        figures["overall"].append(
+            render(
+                fig, "rank-heatmap", "Rank by task (1 = best mean test metric)"
+            )
+        )
+    for task in tasks if draw else ():
+        figures[task], notes[task] = _task_figures(
+            task, data, summary, render, order, palette
+        )
+    versions, machine, hetero = _environment(data.runs, data.manifest)
+    suite = data.manifest.get("suite") or ", ".join(
+        data.runs["suite"].dropna().astype(str).unique()
+    )
+    ctx = {
+        "data": data,
+        "summary": summary,
+        "ranking": rank,
+        "headline": stats.headline(summary),
+        "figures": figures,
+        "notes": notes,
+        "slugs": {t: slug(t) for t in tasks},
+        "versions": versions,
+        "machine": machine,
+        "heterogeneous": hetero,
+        "title": f"reluplug benchmark: {suite or run_dir.name}",
+    }
+    if "md" in formats:
+        path = run_dir / "summary.md"
+        _atomic_write(path, markdown.render(ctx))
+        written["summary.md"] = path
+    if "html" in formats:
+        path = run_dir / "report.html"
+        _atomic_write(path, html.render(ctx))
+        written["report.html"] = path
+    written.update(render.written)
+    return written
