@@ -1,0 +1,33 @@
+"""Argument checks for the callbacks (messages as in `reluplug._validation`)."""
+
+from reluplug._validation import check_choice
+from reluplug._validation import check_number
+
+__all__ = ["check_choice", "check_int", "check_number", "check_optional"]
+
+
+def check_int(owner, name, value, *, low=1):
+    """Raise ``ValueError`` unless ``value`` is an int >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(
+            f"{owner}: argument `{name}` must be an integer >= {low}. "
+            f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_optional(owner, name, value, **bounds):
+    """Like `check_number`, but `None` is allowed and returned as is."""
+    if value is None:
+        return None
+    return check_number(owner, name, value, **bounds)
+
+
+def check_bool(owner, name, value):
+    """Raise ``ValueError`` unless ``value`` is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"{owner}: argument `{name}` must be True or False. "
+            f"Received: {name}={value!r}"
+        )
+    return value

@@ -1,0 +1,396 @@
+"""DeadUnitMonitor: counts dead ReLU units during `model.fit`."""
+
+import warnings
+
+import keras
+import numpy as np
+
+from reluplug.callbacks import _checks
+from reluplug.callbacks import _data
+from reluplug.callbacks import _sites
+from reluplug.callbacks._probe import Probe
+from reluplug.callbacks._probe import Site
+from reluplug.callbacks._records import Records
+
+_OWNER = "DeadUnitMonitor"
+_METRIC = {
+    _sites.DEAD: "dead_fraction",
+    _sites.INACTIVE: "inactive_fraction",
+    _sites.SATURATING: "saturated_fraction",
+}
+_REVIVABLE = (
+    keras.layers.Dense,
+    keras.layers.Conv1D,
+    keras.layers.Conv2D,
+    keras.layers.Conv3D,
+)
+
+
+class DeadUnitMonitor(Records, keras.callbacks.Callback):
+    """Reports dead and inactive units of ReLU-family activations.
+
+    Add it to `fit(callbacks=[...])` with a fixed probe set; it finds every
+    activation site by itself and publishes plain floats into `logs`, so
+    `History`, `CSVLogger` and `TensorBoard` record them (list this monitor
+    *before* those callbacks, since Keras runs callbacks in order).
+
+    Semantics:
+        The probe (at most `max_samples` samples) is run in inference mode
+        (dropout off, batch-norm moving statistics). A *unit* is a channel
+        (`granularity="channel"`: the last axis, or axis 1 for layers with
+        `data_format="channels_first"`; for Dense layers a channel is a
+        neuron) or a single output position (`granularity="unit"`). A unit
+        is *dead* when its output is `<= threshold` for every probe sample
+        (and, for channels, every position).
+
+        * Sites whose negative side has zero gradient (ReLU, ReLU6,
+          thresholded or capped ReLU, `activation="relu"` fused into
+          Dense/Conv layers) report `dead_fraction/<layer>`: such a unit gets
+          no gradient from the probe and cannot recover.
+        * Sites that still pass gradient on the negative side (Leaky,
+          Parametric and Randomized ReLU, ELU, CELU, SELU, PELU, SReLU,
+          Swish/SiLU, GELU, Mish, and Keras' `ReLU(negative_slope>0)`)
+          report the same test as `inactive_fraction/<layer>`: they are
+          idle, not dead.
+        * With `saturation_eps`, sigmoid/tanh/hard-sigmoid/hard-tanh sites
+          report `saturated_fraction/<layer>`: the share of units whose
+          derivative is `< saturation_eps` for every probe sample.
+        * Totals `dead_fraction`, `inactive_fraction` (and
+          `saturated_fraction`) are over all sites of that kind, weighted by
+          unit count (number of flagged units / number of units).
+
+        The monitor measures once when training starts (recorded as epoch 0;
+        `logs` do not exist yet there, so it is only in `history`/`initial`)
+        and after every `every_n_epochs`-th epoch and the last one (recorded
+        as epoch `e + 1` after Keras' 0-based epoch `e`). Per-batch hooks are
+        not used. All reductions run inside one compiled probe function; only
+        one value per unit reaches the host.
+
+    Actions, after a measurement at epoch end (dead sites only):
+
+    * `warn_above`: a `UserWarning` naming every layer whose dead fraction
+      is above it, with the fractions.
+    * `stop_above`: sets `model.stop_training` when a layer's dead fraction
+      is above it.
+    * `revive=True`: re-draws the incoming kernel slices and bias entries of
+      each dead unit with the producing layer's own `kernel_initializer` and
+      `bias_initializer`, and logs `revived/<layer>` (number of units). The
+      producer is the site itself (fused activation) or the Dense/Conv1D/2D/3D
+      layer whose output is the activation layer's input; sites fed by
+      anything else (e.g. BatchNormalization) are not revived. Optimizer
+      slots (momentum) of the revived weights are left as they are.
+
+    Example:
+
+    ```python
+    monitor = reluplug.callbacks.DeadUnitMonitor(x_val[:1024])
+    history = model.fit(x, y, epochs=10, callbacks=[monitor])
+    history.history["dead_fraction"]     # after each epoch
+    monitor.initial["dead_fraction"]     # at initialisation
+    monitor.to_frame()                   # pandas, one row per measurement
+    ```
+
+    Args:
+        probe: the inputs to examine: a NumPy array (a list/dict of arrays
+            for several inputs), a tuple `(x, y)` or `(x, y, sample_weight)`
+            (targets are ignored), a `tf.data.Dataset` or a
+            `keras.utils.PyDataset` yielding such batches. Read once, here.
+        layers: optional list of layers (objects or names) to monitor instead
+            of the automatically found sites. Required for subclassed models.
+        threshold: float; a unit is dead/inactive when its output is
+            `<= threshold` for all samples. Defaults to `0.0`.
+        granularity: `"channel"` or `"unit"`. Defaults to `"channel"`.
+        max_samples: int >= 1; use at most this many probe samples.
+            Defaults to `1024`.
+        batch_size: int >= 1; samples per probe call. Defaults to `256`.
+        every_n_epochs: int >= 1; measure after every n-th epoch (and the
+            last). Defaults to `1`.
+        saturation_eps: float > 0 or `None`; when set, also report saturated
+            sigmoid-like sites. Defaults to `None`.
+        warn_above: float in [0, 1] or `None`. Defaults to `None`.
+        stop_above: float in [0, 1] or `None`. Defaults to `None`.
+        revive: bool. Defaults to `False`.
+
+    Attributes:
+        history: dict key -> list of floats, one entry per measurement.
+        epochs: list of the epochs of those measurements (0 = start).
+        initial: dict of the values measured when training started.
+        unit_masks: dict layer name -> bool array, the flagged (dead,
+            inactive or saturated) units of the latest measurement.
+    """
+
+    def __init__(
+        self,
+        probe,
+        *,
+        layers=None,
+        threshold=0.0,
+        granularity="channel",
+        max_samples=1024,
+        batch_size=256,
+        every_n_epochs=1,
+        saturation_eps=None,
+        warn_above=None,
+        stop_above=None,
+        revive=False,
+    ):
+        super().__init__()
+        self.threshold = _checks.check_number(_OWNER, "threshold", threshold)
+        self.granularity = _checks.check_choice(
+            "granularity", granularity, ["channel", "unit"]
+        )
+        self.max_samples = _checks.check_int(_OWNER, "max_samples", max_samples)
+        self.batch_size = _checks.check_int(_OWNER, "batch_size", batch_size)
+        self.every_n_epochs = _checks.check_int(
+            _OWNER, "every_n_epochs", every_n_epochs
+        )
+        self.saturation_eps = _checks.check_optional(
+            _OWNER, "saturation_eps", saturation_eps, low=0, low_open=True
+        )
+        self.warn_above = _checks.check_optional(
+            _OWNER, "warn_above", warn_above, low=0, high=1
+        )
+        self.stop_above = _checks.check_optional(
+            _OWNER, "stop_above", stop_above, low=0, high=1
+        )
+        self.revive = _checks.check_bool(_OWNER, "revive", revive)
+        if layers is not None and (
+            isinstance(layers, (str, keras.layers.Layer))
+            or not layers
+            or not all(isinstance(v, (str, keras.layers.Layer)) for v in layers)
+        ):
+            raise ValueError(
+                f"{_OWNER}: argument `layers` must be None or a non-empty "
+                f"list of layers or layer names. Received: layers={layers!r}"
+            )
+        self.layers = None if layers is None else list(layers)
+        self._x = _data.load_probe(probe, _OWNER, max_samples=max_samples)[0]
+        self._count = len(keras.tree.flatten(self._x)[0])
+        self._probe = None
+        self._sites = []
+        self._producers = {}
+        self.unit_masks = {}
+        self._reset_records()
+
+    # Keras hooks -----------------------------------------------------------
+
+    def on_train_begin(self, logs=None):
+        model = self.model
+        self._reset_records()
+        if self._probe is None or self._probe.target is not model:
+            self._build(model)
+        try:
+            values = self.measure()
+        except ValueError:
+            raise
+        except Exception as error:  # The probe does not fit the model.
+            raise ValueError(
+                f"{_OWNER}: running the model on the probe failed before "
+                f"training started; check the probe's shape and dtype "
+                f"(samples of shape {self._sample_shapes()}). "
+                f"{type(error).__name__}: {error}"
+            ) from error
+        self._record(0, values)
+        self._warn(values, epoch=0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = self.params.get("epochs") if self.params else None
+        if (epoch + 1) % self.every_n_epochs and epoch + 1 != last:
+            return
+        model = self.model  # On JAX this syncs the training state.
+        values = self.measure()
+        self._warn(values, epoch=epoch + 1)
+        if self.stop_above is not None and self._worst(values, self.stop_above):
+            model.stop_training = True
+        if self.revive:
+            values.update(self._revive())
+        if logs is not None:
+            logs.update(values)
+        self._record(epoch + 1, values)
+
+    # Measuring ------------------------------------------------------------
+
+    def measure(self):
+        """Runs the probe now and returns the values published into `logs`.
+
+        Also updates `unit_masks`. Available once training has started.
+        """
+        if self._probe is None:
+            raise ValueError(
+                f"{_OWNER}.measure() needs a model: call it after "
+                "`model.fit(..., callbacks=[monitor])` has started."
+            )
+        maxima = None
+        for index in _data.batch_indices(self._count, self.batch_size):
+            batch = keras.tree.map_structure(lambda a, i=index: a[i], self._x)
+            out = self._probe.predict_on_batch(batch)
+            out = np.asarray(out, dtype=np.float64)[0]
+            maxima = out if maxima is None else np.maximum(maxima, out)
+        values, totals, offset = {}, {}, 0
+        for site in self._sites:
+            unit_max = maxima[offset : offset + site.units]
+            offset += site.units
+            if site.kind == _sites.SATURATING:
+                flagged = unit_max < self.saturation_eps
+            else:
+                flagged = unit_max <= self.threshold
+            self.unit_masks[site.name] = flagged
+            metric = _METRIC[site.kind]
+            values[f"{metric}/{site.name}"] = float(flagged.sum() / site.units)
+            count, units = totals.get(metric, (0, 0))
+            totals[metric] = (count + int(flagged.sum()), units + site.units)
+        for metric, (count, units) in totals.items():
+            values[metric] = float(count / units)
+        return values
+
+    def _sample_shapes(self):
+        arrays = keras.tree.flatten(self._x)
+        shapes = [tuple(a.shape[1:]) for a in arrays]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    # Building -------------------------------------------------------------
+
+    def _build(self, model):
+        _data.check_against_model(self._x, model, _OWNER)
+        if self.layers is None:
+            found = list(_sites.walk(model))
+        else:
+            found = [(self._resolve(model, v), model.name) for v in self.layers]
+        names = _sites.unique_names(found)
+        self._sites = []
+        for (layer, _), name in zip(found, names):
+            kind = _sites.layer_kind(layer)
+            if kind is None and self.layers is not None:
+                raise ValueError(
+                    f"{_OWNER}: layer {layer.name!r} ({type(layer).__name__}) "
+                    "in `layers` applies no activation the monitor knows. "
+                    f"Known activations: {sorted(_sites.KINDS)}."
+                )
+            if kind is None or (
+                kind == _sites.SATURATING and self.saturation_eps is None
+            ):
+                continue
+            transform = None
+            if kind == _sites.SATURATING:
+                transform = _sites.saturation_derivative(layer)
+            self._sites.append(
+                Site(layer, name, kind, _sites.channel_axis(layer), transform)
+            )
+        if not self._sites:
+            raise ValueError(
+                f"{_OWNER}: found no activation sites to monitor in model "
+                f"{model.name!r}. Known activations: {sorted(_sites.KINDS)} "
+                "(sigmoid-like ones only with `saturation_eps=`). Pass the "
+                "layers to monitor with `layers=[...]`."
+            )
+        self._producers = self._find_producers(model) if self.revive else {}
+        self._probe = Probe(model, self._sites, self.granularity)
+        self._probe.jit_compile = keras.backend.backend() == "jax"
+
+    def _resolve(self, model, layer):
+        if isinstance(layer, keras.layers.Layer):
+            return layer
+        try:
+            for candidate, _ in _sites.walk(model):
+                if candidate.name == layer:
+                    return candidate
+        except ValueError:  # Subclassed: only direct attributes.
+            for candidate in model.layers:
+                if candidate.name == layer:
+                    return candidate
+        raise ValueError(
+            f"{_OWNER}: no layer named {layer!r} in model {model.name!r}. "
+            "Pass layer objects for layers inside subclassed models."
+        )
+
+    def _find_producers(self, model):
+        try:
+            layers = [layer for layer, _ in _sites.walk(model)]
+        except ValueError:
+            layers = [site.layer for site in self._sites]
+        producers = {}
+        for site in self._sites:
+            if site.kind != _sites.DEAD:
+                continue
+            if isinstance(site.layer, _REVIVABLE):
+                producers[site.name] = site.layer
+                continue
+            try:
+                source = site.layer.input
+            except (AttributeError, ValueError):
+                continue
+            for layer in layers:
+                if not isinstance(layer, _REVIVABLE):
+                    continue
+                try:
+                    if layer.output is source:
+                        producers[site.name] = layer
+                except (AttributeError, ValueError):
+                    continue
+        return producers
+
+    # Actions --------------------------------------------------------------
+
+    def _worst(self, values, limit):
+        return {
+            site.name: values[f"dead_fraction/{site.name}"]
+            for site in self._sites
+            if site.kind == _sites.DEAD
+            and values[f"dead_fraction/{site.name}"] > limit
+        }
+
+    def _warn(self, values, epoch):
+        if self.warn_above is None:
+            return
+        worst = self._worst(values, self.warn_above)
+        if worst:
+            listed = ", ".join(f"{k}={v:.3f}" for k, v in worst.items())
+            warnings.warn(
+                f"{_OWNER}: dead fraction above warn_above={self.warn_above} "
+                f"at epoch {epoch}: {listed}",
+                UserWarning,
+                stacklevel=2,
+            )
+
+    def _revive(self):
+        revived = {}
+        for site in self._sites:
+            layer = self._producers.get(site.name)
+            if layer is None:
+                continue
+            dead = self._channel_mask(site, layer)
+            count = 0
+            if dead is not None and dead.any():
+                _reinit(layer.kernel, layer.kernel_initializer, dead)
+                if getattr(layer, "bias", None) is not None:
+                    _reinit(layer.bias, layer.bias_initializer, dead)
+                count = int(dead.sum())
+            revived[f"revived/{site.name}"] = float(count)
+        return revived
+
+    def _channel_mask(self, site, layer):
+        """The site's flagged units as one bool per output channel of layer."""
+        mask = self.unit_masks[site.name]
+        channels = layer.kernel.shape[-1]
+        if mask.size % channels:
+            return None
+        if _sites.channel_axis(layer) == 1:
+            return mask.reshape(channels, -1).all(axis=1)
+        return mask.reshape(-1, channels).all(axis=0)
+
+
+def _reinit(variable, initializer, mask):
+    """Re-draws the entries of `variable` whose last index is in `mask`.
+
+    A Keras initializer holds a fixed seed and would repeat the initial
+    values, so a seeded copy is drawn with a seed from NumPy's global
+    generator (which `keras.utils.set_random_seed` seeds).
+    """
+    config = getattr(initializer, "get_config", dict)()
+    if "seed" in config:
+        config["seed"] = int(np.random.randint(0, 2**31 - 1))
+        initializer = type(initializer).from_config(config)
+    old = keras.ops.convert_to_numpy(variable)
+    fresh = initializer(shape=old.shape, dtype=variable.dtype)
+    fresh = keras.ops.convert_to_numpy(fresh)
+    variable.assign(np.where(mask, fresh, old))
