@@ -163,3 +163,20 @@ def unique_names(layers_with_parents):
 def channel_axis(layer):
     """Returns the channel axis of a site output (1 if channels_first)."""
     return 1 if getattr(layer, "data_format", None) == "channels_first" else -1
+
+
+def resolve(model, layer, owner):
+    """Returns `layer` itself, or the layer of `model` named `layer`."""
+    if isinstance(layer, keras.layers.Layer):
+        return layer
+    try:
+        candidates = [candidate for candidate, _ in walk(model)]
+    except ValueError:  # Subclassed: only its direct layers.
+        candidates = model.layers
+    for candidate in candidates:
+        if candidate.name == layer:
+            return candidate
+    raise ValueError(
+        f"{owner}: no layer named {layer!r} in model {model.name!r}. Pass "
+        "layer objects for layers inside subclassed models."
+    )

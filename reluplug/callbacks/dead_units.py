@@ -255,7 +255,10 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         if self.layers is None:
             found = list(_sites.walk(model))
         else:
-            found = [(self._resolve(model, v), model.name) for v in self.layers]
+            found = [
+                (_sites.resolve(model, v, _OWNER), model.name)
+                for v in self.layers
+            ]
         names = _sites.unique_names(found)
         self._sites = []
         for (layer, _), name in zip(found, names):
@@ -286,22 +289,6 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         self._producers = self._find_producers(model) if self.revive else {}
         self._probe = Probe(model, self._sites, self.granularity)
         self._probe.jit_compile = keras.backend.backend() == "jax"
-
-    def _resolve(self, model, layer):
-        if isinstance(layer, keras.layers.Layer):
-            return layer
-        try:
-            for candidate, _ in _sites.walk(model):
-                if candidate.name == layer:
-                    return candidate
-        except ValueError:  # Subclassed: only direct attributes.
-            for candidate in model.layers:
-                if candidate.name == layer:
-                    return candidate
-        raise ValueError(
-            f"{_OWNER}: no layer named {layer!r} in model {model.name!r}. "
-            "Pass layer objects for layers inside subclassed models."
-        )
 
     def _find_producers(self, model):
         try:

@@ -1,0 +1,114 @@
+"""Loss gradients with respect to chosen variables, per Keras backend.
+
+The one module of reluplug that imports a backend (TensorFlow, JAX or
+PyTorch), lazily, inside the function for the active backend.
+"""
+
+import keras
+import numpy as np
+
+
+def make_gradient_fn(model, variables):
+    """Returns `fn(x, y, sample_weight) -> list of NumPy gradients`.
+
+    The gradient is of `model.compute_loss` (the compiled loss plus any
+    regularization losses) in inference mode (`training=False`), taken with
+    respect to `variables` (trainable variables of `model`) at their current
+    values.
+
+    Raises:
+        ValueError: on a backend without gradient support here.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tensorflow(model, variables)
+    if backend == "jax":
+        return _jax(model, variables)
+    if backend == "torch":
+        return _torch(model, variables)
+    raise ValueError(
+        "GradientFlowMonitor supports the backends ['jax', 'tensorflow', "
+        f"'torch'], but {backend!r} is active."
+    )
+
+
+def _tensorflow(model, variables):
+    import tensorflow as tf
+
+    def gradients(x, y, sample_weight):
+        with tf.GradientTape() as tape:
+            y_pred = model(x, training=False)
+            loss = model.compute_loss(
+                x=x,
+                y=y,
+                y_pred=y_pred,
+                sample_weight=sample_weight,
+                training=False,
+            )
+        grads = tape.gradient(loss, [v.value for v in variables])
+        return [np.asarray(g) for g in grads]
+
+    return gradients
+
+
+def _jax(model, variables):
+    import jax
+
+    trainable = model.trainable_variables
+    positions = [_position(trainable, v) for v in variables]
+
+    def loss_fn(trainable_values, non_trainable, metrics, x, y, weight):
+        y_pred, non_trainable = model.stateless_call(
+            trainable_values, non_trainable, x, training=False
+        )
+        loss, _ = model.stateless_compute_loss(
+            trainable_values,
+            non_trainable,
+            metrics,
+            x=x,
+            y=y,
+            y_pred=y_pred,
+            sample_weight=weight,
+            training=False,
+        )
+        return loss
+
+    grad_fn = jax.jit(jax.grad(loss_fn))
+
+    def gradients(x, y, sample_weight):
+        grads = grad_fn(
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+            [v.value for v in model.metrics_variables],
+            x,
+            y,
+            sample_weight,
+        )
+        return [np.asarray(grads[i]) for i in positions]
+
+    return gradients
+
+
+def _torch(model, variables):  # Written for completeness; not in CI.
+    import torch
+
+    def gradients(x, y, sample_weight):
+        y_pred = model(x, training=False)
+        loss = model.compute_loss(
+            x=x,
+            y=y,
+            y_pred=y_pred,
+            sample_weight=sample_weight,
+            training=False,
+        )
+        grads = torch.autograd.grad(loss, [v.value for v in variables])
+        return [g.detach().cpu().numpy() for g in grads]
+
+    return gradients
+
+
+def _position(variables, target):
+    for index, variable in enumerate(variables):
+        if variable is target:
+            return index
+    raise ValueError(f"Variable {target.path!r} is not trainable.")
