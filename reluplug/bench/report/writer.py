@@ -49,6 +49,11 @@ def _atomic_write(path, data):
     os.replace(tmp, path)
 
 
+def _figure(figsize):
+    """A pyplot-free figure; constrained layout keeps outside legends in."""
+    return Figure(figsize=figsize, layout="constrained")
+
+
 def _png_size(png):
     width, height = struct.unpack(">II", png[16:24])
     return width, height
@@ -69,7 +74,7 @@ class _Renderer:
                     ax, "upper left", bbox_to_anchor=(1.01, 1), frameon=False
                 )
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=DPI)
         png = buf.getvalue()
         if "png" in self.formats:
             path = self.fig_dir / f"{name}.png"
@@ -78,18 +83,23 @@ class _Renderer:
         if "svg" in self.formats:
             path = self.fig_dir / f"{name}.svg"
             buf = io.StringIO()
-            fig.savefig(buf, format="svg", bbox_inches="tight")
+            fig.savefig(buf, format="svg")
             _atomic_write(path, buf.getvalue())
             self.written[f"figures/{name}.svg"] = path
         width, height = _png_size(png)
         return html.FigureOut(name, caption, png, width, height)
 
 
-def _palette(labels):
-    colors = sns.color_palette(
-        "tab10" if len(labels) <= 10 else "husl", len(labels)
-    )
-    return dict(zip(labels, colors))
+def _palette(labels, baseline=None):
+    """Stable colours: the baseline dark grey, the others tab10 (sans grey)."""
+    others = [x for x in sorted(labels) if x != baseline]
+    base = [c for i, c in enumerate(sns.color_palette("tab10")) if i != 7]
+    if len(others) > len(base):
+        base = sns.color_palette("husl", len(others))
+    palette = dict(zip(others, base))
+    if baseline is not None:
+        palette[baseline] = (0.2, 0.2, 0.2)
+    return palette
 
 
 def _task_figures(task, data, summary, render, order, palette):
@@ -103,7 +113,7 @@ def _task_figures(task, data, summary, render, order, palette):
     figs, notes = [], []
     kw = {"palette": palette}
 
-    fig = Figure(figsize=(6.4, 4))
+    fig = _figure(figsize=(7.6, 4))
     plots.plot_learning_curves(
         hist,
         hue_order=order,
@@ -119,7 +129,7 @@ def _task_figures(task, data, summary, render, order, palette):
             "seeds",
         )
     )
-    fig = Figure(figsize=(6.4, 4))
+    fig = _figure(figsize=(6.4, 4))
     plots.plot_test_metric(
         runs, order=order, ylabel=f"test {metric}", ax=fig.add_subplot(), **kw
     )
@@ -133,7 +143,7 @@ def _task_figures(task, data, summary, render, order, palette):
     )
     s = summary[summary["task"] == task]
     if (~s["is_baseline"] & s["diff_mean"].notna()).any():
-        fig = Figure(figsize=(5.5, 0.5 + 0.35 * len(s)))
+        fig = _figure(figsize=(5.5, 0.5 + 0.35 * len(s)))
         plots.plot_paired_diff(s, order=order, ax=fig.add_subplot())
         figs.append(
             render(
@@ -162,7 +172,7 @@ def _task_figures(task, data, summary, render, order, palette):
         n = len(layers)
         ncols = min(n, 4)
         nrows = -(-n // ncols)
-        fig = Figure(figsize=(3.2 * ncols, 2.8 * nrows))
+        fig = _figure(figsize=(3.2 * ncols + 1.2, 2.8 * nrows))
         axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
         for i, (ax, layer) in enumerate(zip(axes, layers["layer"])):
             plots.plot_unit_fraction(
@@ -187,7 +197,7 @@ def _task_figures(task, data, summary, render, order, palette):
         )
     g = plots.grad_norm_ends(mons) if len(mons) else mons
     if len(g):
-        fig = Figure(figsize=(6.4, 4))
+        fig = _figure(figsize=(7.6, 4))
         plots.plot_grad_norm(mons, hue_order=order, ax=fig.add_subplot(), **kw)
         figs.append(
             render(
@@ -200,7 +210,7 @@ def _task_figures(task, data, summary, render, order, palette):
         )
     else:
         notes.append("No gradient norms recorded for this task (monitors off).")
-    fig = Figure(figsize=(6.4, 3.6))
+    fig = _figure(figsize=(6.4, 3.6))
     plots.plot_epoch_time(hist, order=order, ax=fig.add_subplot(), **kw)
     figs.append(
         render(
@@ -283,12 +293,13 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
         fig_dir.mkdir(exist_ok=True)
     render = _Renderer(fig_dir, formats)
     order = list(rank["activation"])
-    palette = _palette(sorted(order))
+    bases = summary.loc[summary["is_baseline"], "activation"].unique()
+    palette = _palette(order, bases[0] if len(bases) else None)
     tasks = sorted(data.runs["task"].dropna().unique())
     figures, notes = {"overall": []}, {"overall": []}
     draw = {"html", "png", "svg"} & set(formats)
     if draw and summary["mean"].notna().any():
-        fig = Figure(figsize=(2.5 + 0.7 * len(order), 1.2 + 0.45 * len(tasks)))
+        fig = _figure(figsize=(2.5 + 0.7 * len(order), 1.2 + 0.45 * len(tasks)))
         plots.plot_rank_heatmap(summary, order=order, ax=fig.add_subplot())
         figures["overall"].append(
             render(
