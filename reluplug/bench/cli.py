@@ -1,0 +1,321 @@
+"""``reluplug-bench`` (also ``python -m reluplug.bench``).
+
+Commands::
+
+    reluplug-bench list
+    reluplug-bench run SUITE --out DIR [--overwrite] [--max-trials N]
+        [--task T ...] [--activation A ...] [--seed S ...] [--filter GLOB ...]
+        [--executor sequential|processes|ray] [--workers N] [--no-report]
+    reluplug-bench report DIR
+
+``SUITE`` is a TOML file, or the name of a suite in ``benchmarks/suites``
+(``quick``, ``standard``). Exit status: 0 success, 1 a trial failed or the
+report could not be written, 2 a usage or suite-file error (nothing
+trained), 3 the identical-model check failed.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+EXIT_OK = 0
+EXIT_TRIAL_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_NOT_IDENTICAL = 3
+
+_REPO_SUITES = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    "benchmarks",
+    "suites",
+)
+
+
+def resolve_suite(value):
+    """A suite path, or a name found in ``benchmarks/suites/``."""
+    if os.path.exists(value) or value.endswith(".toml"):
+        return value
+    for folder in (os.path.join("benchmarks", "suites"), _REPO_SUITES):
+        candidate = os.path.join(folder, f"{value}.toml")
+        if os.path.exists(candidate):
+            return candidate
+    return value
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="reluplug-bench",
+        description="Fair activation benchmarks: identical models per "
+        "activation, resumable runs, tidy CSV results.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list tasks, activations and suites")
+
+    run = sub.add_parser("run", help="run (or resume) a suite")
+    run.add_argument("suite", help="suite TOML file, or a suite name")
+    run.add_argument("--out", required=True, help="run folder")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete a previous run in --out first (default: resume)",
+    )
+    run.add_argument(
+        "--max-trials", type=int, default=None, help="run at most N trials"
+    )
+    run.add_argument(
+        "--task", action="append", default=[], help="only this task"
+    )
+    run.add_argument(
+        "--activation",
+        action="append",
+        default=[],
+        help="only this activation label",
+    )
+    run.add_argument(
+        "--seed", action="append", type=int, default=[], help="only this seed"
+    )
+    run.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        help="only trials whose task/activation/seed matches this glob",
+    )
+    run.add_argument(
+        "--executor",
+        default="sequential",
+        help="sequential (default), processes or ray",
+    )
+    run.add_argument(
+        "--workers", type=int, default=None, help="processes for --executor"
+    )
+    run.add_argument(
+        "--no-report",
+        action="store_true",
+        help="write the CSV files only, not the report",
+    )
+
+    report = sub.add_parser("report", help="(re)write the report of a run")
+    report.add_argument("run_dir", help="run folder")
+    return parser
+
+
+# ------------------------------------------------------------------ output
+
+
+class ProgressReporter:
+    """Rich progress bar with ETA and one line per finished trial."""
+
+    def __init__(self, console):
+        self.console = console
+        self.progress = None
+        self.task = None
+
+    def start(self, n_total, n_pending, n_skipped):
+        """Starts the bar for ``n_pending`` trials."""
+        from rich.progress import BarColumn
+        from rich.progress import MofNCompleteColumn
+        from rich.progress import Progress
+        from rich.progress import TextColumn
+        from rich.progress import TimeElapsedColumn
+        from rich.progress import TimeRemainingColumn
+
+        self.console.print(
+            f"{n_total} trials in the suite: {n_skipped} done already, "
+            f"{n_pending} to run now."
+        )
+        self.progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("trials", total=n_pending)
+
+    def trial(self, spec, record):
+        """Prints one line for a finished trial and advances the bar."""
+        self.console.print(trial_line(record), highlight=False)
+        self.progress.advance(self.task)
+
+    def stop(self):
+        """Removes the bar."""
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _fmt(value, spec=".4f"):
+    return "-" if value is None else format(value, spec)
+
+
+def trial_line(record):
+    """One-line summary of a finished trial."""
+    status = record["status"]
+    mark = {"completed": "ok ", "diverged": "NaN", "failed": "ERR"}[status]
+    title = f"{record['task']}/{record['activation']}/{record['seed']}"
+    wall = record.get("wall_time_s") or 0.0
+    fit = record.get("fit_time_s") or 0.0
+    if status == "completed":
+        detail = (
+            f"test {record['metric']} {_fmt(record['test_metric'])} "
+            f"(best epoch {record['best_epoch']}/{record['epochs_run']})"
+        )
+    elif status == "diverged":
+        detail = f"diverged after {record['epochs_run']} epochs"
+    else:
+        error = record.get("error") or {}
+        message = str(error.get("message", "")).splitlines()
+        detail = f"{error.get('type')}: {message[0] if message else ''}"
+        detail = detail[:100]
+    return f"{mark} {title:<40} {detail}  {wall:.1f}s (fit {fit:.1f}s)"
+
+
+def summary_lines(summary):
+    """Lines of the run summary (counts, time, overhead outside fit)."""
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(summary.counts.items()))
+    t = summary.timings
+    lines = [
+        f"Ran {summary.n_run} trials ({counts or 'none'}) in "
+        f"{summary.elapsed_s:.1f}s; skipped {summary.n_skipped} done "
+        f"already; runs.csv has {summary.n_rows} of "
+        f"{summary.n_expected} trials.",
+    ]
+    if summary.n_run:
+        lines.append(
+            "Per-trial overhead outside model.fit: "
+            f"{100 * summary.overhead_fraction:.1f}% of trial time "
+            f"(data {t.get('data_s', 0):.2f}s, "
+            f"build {t.get('build_s', 0):.2f}s, "
+            f"evaluate {t.get('evaluate_s', 0):.2f}s, write "
+            f"{t.get('write_s', 0):.2f}s; fit {summary.fit_s:.1f}s)."
+        )
+    lines.append(f"Results: {summary.run_dir}")
+    return lines
+
+
+def write_report(run_dir, console):
+    """Calls ``reluplug.bench.report.write_report`` if it exists.
+
+    Returns:
+        True if a report was written (or there is no report module), False
+        if writing it failed.
+    """
+    try:
+        from reluplug.bench import report
+    except ImportError as error:
+        console.print(f"No report: reluplug.bench.report unavailable ({error})")
+        return True
+    writer = getattr(report, "write_report", None)
+    if writer is None:
+        console.print("No report: reluplug.bench.report.write_report missing.")
+        return True
+    t = time.perf_counter()
+    try:
+        result = writer(run_dir)
+    except Exception as error:
+        console.print(f"Report failed: {type(error).__name__}: {error}")
+        return False
+    where = result if isinstance(result, (str, os.PathLike)) else run_dir
+    console.print(f"Report written ({time.perf_counter() - t:.1f}s): {where}")
+    return True
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _list(console):
+    import reluplug
+    from reluplug.bench.tasks import registry
+
+    console.print("Tasks:")
+    for name in registry.names():
+        task = registry.get(name)
+        params = ", ".join(f"{k}={p.default!r}" for k, p in task.params.items())
+        offline = "" if name in registry.OFFLINE else " [needs download]"
+        console.print(f"  {name:<14} {task.description}{offline}")
+        console.print(f"  {'':<14} metric {task.metric}; params: {params}")
+    console.print("Activations (reluplug.get names):")
+    console.print("  " + ", ".join(reluplug.available()))
+    for folder in (os.path.join("benchmarks", "suites"), _REPO_SUITES):
+        if os.path.isdir(folder):
+            names = sorted(
+                f[:-5] for f in os.listdir(folder) if f.endswith(".toml")
+            )
+            console.print(f"Suites in {folder}: " + ", ".join(names))
+            break
+    return EXIT_OK
+
+
+def _run(args, console):
+    from reluplug.bench import config
+    from reluplug.bench import executors
+    from reluplug.bench.store import RunFolderError
+
+    path = resolve_suite(args.suite)
+    try:
+        suite = config.load(path)
+        selection = executors.Selection(
+            tasks=tuple(args.task),
+            activations=tuple(args.activation),
+            seeds=tuple(args.seed),
+            patterns=tuple(args.filter),
+            max_trials=args.max_trials,
+        )
+        executor = executors.make_executor(args.executor, args.workers)
+        summary = executors.run_suite(
+            suite,
+            args.out,
+            overwrite=args.overwrite,
+            selection=selection,
+            executor=executor,
+            reporter=ProgressReporter(console),
+        )
+    except (config.ConfigError, RunFolderError) as error:
+        console.print(f"error: {error}", highlight=False)
+        return EXIT_CONFIG
+    except executors.IdenticalModelError as error:
+        console.print(f"error: {error}", highlight=False)
+        return EXIT_NOT_IDENTICAL
+    for line in summary_lines(summary):
+        console.print(line, highlight=False)
+    ok = True
+    if not args.no_report:
+        ok = write_report(args.out, console)
+    if summary.n_failed or not ok:
+        return EXIT_TRIAL_FAILED
+    return EXIT_OK
+
+
+def _report(args, console):
+    from reluplug.bench.store import RunStore
+
+    store = RunStore(args.run_dir)
+    if store.read_manifest() is None or not os.path.isdir(store.trials_dir):
+        console.print(
+            f"error: {args.run_dir!r} is not a run folder (no manifest.json "
+            "or trials/); create one with `reluplug-bench run`."
+        )
+        return EXIT_CONFIG
+    n = store.write_tables()
+    console.print(f"{n} trials in runs.csv")
+    return EXIT_OK if write_report(args.run_dir, console) else 1
+
+
+def main(argv=None):
+    """Entry point of ``reluplug-bench``; returns the exit status."""
+    from rich.console import Console
+
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    if args.command == "list":
+        return _list(console)
+    if args.command == "run":
+        return _run(args, console)
+    return _report(args, console)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,633 @@
+"""Suite files (TOML) -> validated, frozen objects.
+
+A suite says *what* to compare: tasks, activations, seeds and one training
+recipe. ``load()`` checks everything before any training starts, and every
+error names the file, the key path and the value::
+
+    benchmarks/suites/x.toml: unknown key 'epoch' in [training]; did you
+    mean 'epochs'? Received: epoch=3
+
+``Suite.expand()`` turns a suite into ``TrialSpec`` objects, one per
+(task, seed, activation); a spec is pure data and its ``trial_id`` is a hash
+of its canonical content, so "done already?" is a file check.
+
+Example suite::
+
+    version = 1
+    name = "quick"
+    seeds = [0, 1]
+    baseline = "relu"
+
+    [training]
+    epochs = 8
+    batch_size = 64
+    optimizer = "adam"
+    learning_rate = 0.001
+    early_stopping = {patience = 3}
+
+    monitors = false      # or [monitors] enabled = true, max_samples = 512
+
+    [[tasks]]
+    name = "digits_mlp"
+    params = {hidden = 64}
+
+    [[activations]]
+    name = "leaky_relu"
+    params = {negative_slope = 0.1}
+    label = "leaky_relu_0.1"
+"""
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import math
+import os
+import types
+
+import tomllib
+
+SCHEMA_VERSION = 1
+SUITE_VERSIONS = (1,)
+OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+
+
+class ConfigError(ValueError):
+    """A suite file (or an option naming part of it) is invalid.
+
+    Raised before any training starts. The message names the file, the key
+    path and the value received.
+    """
+
+
+def _freeze(mapping):
+    return types.MappingProxyType(dict(mapping))
+
+
+@dataclasses.dataclass(frozen=True)
+class EarlyStopping:
+    """Stop when the validation metric has not improved for a while.
+
+    Attributes:
+        patience: epochs without improvement before stopping (>= 1).
+        min_delta: smallest change that counts as an improvement (>= 0).
+    """
+
+    patience: int
+    min_delta: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """One training recipe, shared by every trial of a suite."""
+
+    epochs: int
+    batch_size: int = 64
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    early_stopping: EarlyStopping | None = None
+    jit_compile: bool = False
+
+    def to_dict(self):
+        """Plain, JSON-ready dict (``early_stopping`` is a dict or None)."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Monitors:
+    """Which monitor callbacks run during training.
+
+    Attributes:
+        dead_units: run ``reluplug.callbacks.DeadUnitMonitor``.
+        gradient_flow: run ``reluplug.callbacks.GradientFlowMonitor``.
+        every_n_epochs: monitor frequency.
+        max_samples: size of the probe taken from the training split.
+    """
+
+    dead_units: bool = False
+    gradient_flow: bool = False
+    every_n_epochs: int = 1
+    max_samples: int = 512
+
+    @property
+    def enabled(self):
+        """True when at least one monitor runs."""
+        return self.dead_units or self.gradient_flow
+
+    def to_dict(self):
+        """Plain, JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig:
+    """A task of the suite with its fully resolved parameters."""
+
+    name: str
+    params: types.MappingProxyType
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivationConfig:
+    """An activation of the suite.
+
+    Attributes:
+        label: unique name used in every table and plot.
+        name: identifier for ``reluplug.get`` (a registered or Keras name,
+            or ``"package.module:ClassName"``).
+        params: keyword arguments for ``reluplug.get``.
+    """
+
+    label: str
+    name: str
+    params: types.MappingProxyType
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialSpec:
+    """One (task, seed, activation) training run: pure data."""
+
+    suite: str
+    task: str
+    task_params: types.MappingProxyType
+    activation: str
+    activation_name: str
+    activation_params: types.MappingProxyType
+    is_baseline: bool
+    seed: int
+    training: Training
+    monitors: Monitors
+
+    def to_dict(self):
+        """Canonical, JSON-ready content of the spec."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "suite": self.suite,
+            "task": self.task,
+            "task_params": dict(self.task_params),
+            "activation": self.activation,
+            "activation_name": self.activation_name,
+            "activation_params": dict(self.activation_params),
+            "is_baseline": self.is_baseline,
+            "seed": self.seed,
+            "training": self.training.to_dict(),
+            "monitors": self.monitors.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of ``to_dict`` (used to ship specs to worker processes)."""
+        training = dict(data["training"])
+        if training.get("early_stopping") is not None:
+            training["early_stopping"] = EarlyStopping(
+                **training["early_stopping"]
+            )
+        return cls(
+            suite=data["suite"],
+            task=data["task"],
+            task_params=_freeze(data["task_params"]),
+            activation=data["activation"],
+            activation_name=data["activation_name"],
+            activation_params=_freeze(data["activation_params"]),
+            is_baseline=data["is_baseline"],
+            seed=data["seed"],
+            training=Training(**training),
+            monitors=Monitors(**data["monitors"]),
+        )
+
+    @property
+    def trial_id(self):
+        """First 16 hex digits of the SHA-256 of the canonical spec JSON."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def group_key(self):
+        """Trials with equal keys must start from identical weights."""
+        params = json.dumps(dict(self.task_params), sort_keys=True)
+        return (self.task, params, self.seed)
+
+    @property
+    def title(self):
+        """``task/activation/seed``, used by filters and progress lines."""
+        return f"{self.task}/{self.activation}/{self.seed}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    """A validated suite file."""
+
+    version: int
+    name: str
+    seeds: tuple
+    baseline: str
+    training: Training
+    tasks: tuple
+    activations: tuple
+    monitors: Monitors
+    description: str = ""
+    path: str | None = None
+    text: str = ""
+
+    @property
+    def sha256(self):
+        """SHA-256 of the suite file's text."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def expand(self):
+        """All trials, ordered by task, then seed, then activation."""
+        specs = []
+        for task in self.tasks:
+            for seed in self.seeds:
+                for act in self.activations:
+                    specs.append(
+                        TrialSpec(
+                            suite=self.name,
+                            task=task.name,
+                            task_params=task.params,
+                            activation=act.label,
+                            activation_name=act.name,
+                            activation_params=act.params,
+                            is_baseline=act.label == self.baseline,
+                            seed=seed,
+                            training=self.training,
+                            monitors=self.monitors,
+                        )
+                    )
+        return specs
+
+
+# --------------------------------------------------------------- validation
+
+
+class _Checker:
+    """Builds error messages that name the file, key path and value."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def fail(self, path, problem, value=dataclasses.MISSING):
+        where = f" at `{path}`" if path else ""
+        received = ""
+        if value is not dataclasses.MISSING:
+            received = f" Received: {path or 'value'}={value!r}"
+        raise ConfigError(f"{self.source}:{where} {problem}.{received}")
+
+    def keys(self, table, path, required, optional):
+        section = f"[{path}]" if path else "the top level"
+        allowed = list(required) + list(optional)
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"{self.source}: unknown key {key!r} in {section}"
+                    f"{hint} Allowed keys: {allowed}. Received: "
+                    f"{_join(path, key)}={table[key]!r}"
+                )
+        for key in required:
+            if key not in table:
+                raise ConfigError(
+                    f"{self.source}: missing required key {key!r} in "
+                    f"{section}. Required keys: {list(required)}."
+                )
+
+    def table(self, value, path):
+        if not isinstance(value, dict):
+            self.fail(path, "must be a table", value)
+        return value
+
+    def string(self, value, path, *, nonempty=True):
+        if not isinstance(value, str) or (nonempty and not value.strip()):
+            self.fail(path, "must be a non-empty string", value)
+        return value
+
+    def boolean(self, value, path):
+        if not isinstance(value, bool):
+            self.fail(path, "must be true or false", value)
+        return value
+
+    def integer(self, value, path, *, low=None):
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.fail(path, "must be an integer", value)
+        if low is not None and value < low:
+            self.fail(path, f"must be an integer >= {low}", value)
+        return value
+
+    def number(self, value, path, *, low=None, low_open=False):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not math.isfinite(value):
+            self.fail(path, "must be a finite number", value)
+        if low is not None and (value <= low if low_open else value < low):
+            op = ">" if low_open else ">="
+            self.fail(path, f"must be a number {op} {low}", value)
+        return float(value)
+
+    def choice(self, value, path, choices):
+        if value not in choices:
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.fail(path, f"must be one of {list(choices)}{hint}", value)
+        return value
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+def load(path):
+    """Reads and validates a suite file.
+
+    Args:
+        path: path of a TOML suite file.
+
+    Returns:
+        A frozen ``Suite``.
+
+    Raises:
+        ConfigError: the file is missing, not TOML, or invalid; the message
+            names the file, the key path and the value.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read suite file: {error}") from None
+    return loads(text, source=path)
+
+
+def loads(text, source="<string>"):
+    """Validates suite TOML given as text; see ``load``."""
+    check = _Checker(source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    check.keys(
+        data,
+        "",
+        required=("version", "name", "seeds", "training", "tasks"),
+        optional=(
+            "activations",
+            "baseline",
+            "monitors",
+            "description",
+        ),
+    )
+    version = check.integer(data["version"], "version")
+    if version not in SUITE_VERSIONS:
+        check.fail(
+            "version",
+            f"unsupported suite version; use {SUITE_VERSIONS}",
+            version,
+        )
+    name = check.string(data["name"], "name")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        check.fail("description", "must be a string", description)
+    seeds = _seeds(check, data["seeds"])
+    training = _training(check, data["training"])
+    monitors = _monitors(check, data.get("monitors", False))
+    tasks = _tasks(check, data["tasks"])
+    if "activations" not in data:
+        check.fail(
+            "",
+            "missing required key 'activations' (a non-empty "
+            "array of tables, [[activations]])",
+        )
+    activations = _activations(check, data["activations"])
+    labels = [a.label for a in activations]
+    baseline = data.get("baseline", labels[0])
+    check.string(baseline, "baseline")
+    if baseline not in labels:
+        check.choice(baseline, "baseline", labels)
+    return Suite(
+        version=version,
+        name=name,
+        seeds=seeds,
+        baseline=baseline,
+        training=training,
+        tasks=tasks,
+        activations=activations,
+        monitors=monitors,
+        description=description,
+        path=None if source == "<string>" else source,
+        text=text,
+    )
+
+
+def _seeds(check, seeds):
+    if not isinstance(seeds, list) or not seeds:
+        check.fail("seeds", "must be a non-empty array of integers", seeds)
+    for i, seed in enumerate(seeds):
+        check.integer(seed, f"seeds[{i}]", low=0)
+    dupes = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dupes:
+        check.fail(
+            "seeds", f"must not repeat a seed (repeated: {dupes})", seeds
+        )
+    return tuple(seeds)
+
+
+def _training(check, table):
+    check.table(table, "training")
+    check.keys(
+        table,
+        "training",
+        required=("epochs",),
+        optional=(
+            "batch_size",
+            "optimizer",
+            "learning_rate",
+            "early_stopping",
+            "jit_compile",
+        ),
+    )
+    epochs = check.integer(table["epochs"], "training.epochs", low=1)
+    batch_size = check.integer(
+        table.get("batch_size", 64), "training.batch_size", low=1
+    )
+    optimizer = check.string(
+        table.get("optimizer", "adam"), "training.optimizer"
+    )
+    check.choice(optimizer.lower(), "training.optimizer", OPTIMIZERS)
+    learning_rate = check.number(
+        table.get("learning_rate", 1e-3),
+        "training.learning_rate",
+        low=0,
+        low_open=True,
+    )
+    early = table.get("early_stopping", False)
+    if early is False:
+        early_stopping = None
+    elif isinstance(early, dict):
+        path = "training.early_stopping"
+        check.keys(early, path, required=("patience",), optional=("min_delta",))
+        early_stopping = EarlyStopping(
+            patience=check.integer(
+                early["patience"], f"{path}.patience", low=1
+            ),
+            min_delta=check.number(
+                early.get("min_delta", 0.0), f"{path}.min_delta", low=0
+            ),
+        )
+    else:
+        check.fail(
+            "training.early_stopping",
+            "must be false or a table {patience = N, min_delta = x}",
+            early,
+        )
+    jit = check.boolean(table.get("jit_compile", False), "training.jit_compile")
+    return Training(
+        epochs=epochs,
+        batch_size=batch_size,
+        optimizer=optimizer.lower(),
+        learning_rate=learning_rate,
+        early_stopping=early_stopping,
+        jit_compile=jit,
+    )
+
+
+def _monitors(check, value):
+    if isinstance(value, bool):
+        monitors = Monitors(dead_units=value, gradient_flow=value)
+    else:
+        check.table(value, "monitors")
+        check.keys(
+            value,
+            "monitors",
+            required=(),
+            optional=(
+                "enabled",
+                "dead_units",
+                "gradient_flow",
+                "every_n_epochs",
+                "max_samples",
+            ),
+        )
+        enabled = check.boolean(value.get("enabled", True), "monitors.enabled")
+        monitors = Monitors(
+            dead_units=enabled
+            and check.boolean(
+                value.get("dead_units", True), "monitors.dead_units"
+            ),
+            gradient_flow=enabled
+            and check.boolean(
+                value.get("gradient_flow", True), "monitors.gradient_flow"
+            ),
+            every_n_epochs=check.integer(
+                value.get("every_n_epochs", 1),
+                "monitors.every_n_epochs",
+                low=1,
+            ),
+            max_samples=check.integer(
+                value.get("max_samples", 512), "monitors.max_samples", low=1
+            ),
+        )
+    if monitors.enabled:
+        _check_monitor_classes(check, monitors)
+    return monitors
+
+
+def _check_monitor_classes(check, monitors):
+    needed = []
+    if monitors.dead_units:
+        needed.append("DeadUnitMonitor")
+    if monitors.gradient_flow:
+        needed.append("GradientFlowMonitor")
+    try:
+        import reluplug.callbacks as callbacks
+    except ImportError:
+        callbacks = None
+    missing = [n for n in needed if not hasattr(callbacks, n)]
+    if missing:
+        check.fail(
+            "monitors",
+            "needs reluplug.callbacks."
+            + ", reluplug.callbacks.".join(missing)
+            + ", which this installation of reluplug lacks; set "
+            "monitors = false",
+            True,
+        )
+
+
+def _tasks(check, tasks):
+    from reluplug.bench.tasks import registry
+
+    if not isinstance(tasks, list) or not tasks:
+        check.fail(
+            "tasks", "must be a non-empty array of tables ([[tasks]])", tasks
+        )
+    out = []
+    seen = set()
+    for i, table in enumerate(tasks):
+        path = f"tasks[{i}]"
+        check.table(table, path)
+        check.keys(table, path, required=("name",), optional=("params",))
+        name = check.string(table["name"], f"{path}.name")
+        check.choice(name, f"{path}.name", registry.names())
+        task = registry.get(name)
+        params = check.table(table.get("params", {}), f"{path}.params")
+        resolved = {}
+        for key, param in task.params.items():
+            value = params.get(key, param.default)
+            resolved[key] = param.check(check, value, f"{path}.params.{key}")
+        for key in params:
+            if key not in task.params:
+                allowed = list(task.params)
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                check.fail(
+                    f"{path}.params.{key}",
+                    f"task {name!r} has no parameter {key!r}{hint} "
+                    f"(parameters: {allowed})",
+                    params[key],
+                )
+        key = (name, json.dumps(resolved, sort_keys=True))
+        if key in seen:
+            check.fail(f"{path}", "duplicate task (same name and params)", name)
+        seen.add(key)
+        out.append(TaskConfig(name=name, params=_freeze(resolved)))
+    return tuple(out)
+
+
+def _activations(check, activations):
+    import reluplug
+
+    if not isinstance(activations, list) or not activations:
+        check.fail(
+            "activations",
+            "must be a non-empty array of tables ([[activations]])",
+            activations,
+        )
+    out = []
+    labels = {}
+    for i, table in enumerate(activations):
+        path = f"activations[{i}]"
+        check.table(table, path)
+        check.keys(
+            table, path, required=("name",), optional=("params", "label")
+        )
+        name = check.string(table["name"], f"{path}.name")
+        params = check.table(table.get("params", {}), f"{path}.params")
+        try:
+            reluplug.get(name, **params)
+        except Exception as error:  # any constructor error is a config error
+            problem = str(error).rstrip(".")
+            value = name if not params else {"name": name, "params": params}
+            check.fail(path, f"not a usable activation: {problem}", value)
+        label = check.string(table.get("label", name), f"{path}.label")
+        if label in labels:
+            check.fail(
+                f"{path}.label",
+                f"duplicate activation label (also used by "
+                f"activations[{labels[label]}]); give each a unique "
+                "`label`",
+                label,
+            )
+        labels[label] = i
+        out.append(
+            ActivationConfig(label=label, name=name, params=_freeze(params))
+        )
+    return tuple(out)

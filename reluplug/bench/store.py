@@ -1,0 +1,348 @@
+"""The run folder: atomic writes, resume, and the CSV tables.
+
+Layout and columns are the contract in ``docs/run-folder.md``. Trial JSON
+files are the source of truth; every file is written to a temporary file in
+the same folder and ``os.replace``d, so a run killed at any moment leaves
+either the old file or the new one, never a partial one. The CSV files are
+derived from the trial files and rewritten at the end of every run.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+
+from reluplug.bench.trial import environment
+from reluplug.bench.trial import utc_now
+
+SCHEMA_VERSION = 1
+FINISHED = ("completed", "diverged", "failed")
+
+RUN_COLUMNS = (
+    "trial_id",
+    "suite",
+    "task",
+    "activation",
+    "activation_name",
+    "is_baseline",
+    "seed",
+    "status",
+    "metric",
+    "metric_mode",
+    "best_epoch",
+    "best_val_metric",
+    "test_metric",
+    "test_loss",
+    "epochs_run",
+    "wall_time_s",
+    "fit_time_s",
+    "overhead_s",
+    "mean_epoch_time_s",
+    "final_dead_fraction",
+    "final_inactive_fraction",
+    "init_sha256",
+    "n_params",
+    "error_type",
+    "error_message",
+)
+HISTORY_COLUMNS = (
+    "trial_id",
+    "task",
+    "activation",
+    "seed",
+    "epoch",
+    "loss",
+    "metric",
+    "val_loss",
+    "val_metric",
+    "epoch_time_s",
+    "dead_fraction",
+    "inactive_fraction",
+)
+MONITOR_COLUMNS = (
+    "trial_id",
+    "task",
+    "activation",
+    "seed",
+    "epoch",
+    "quantity",
+    "layer",
+    "depth",
+    "value",
+)
+
+
+class RunFolderError(ValueError):
+    """The output folder cannot be used for this run (see the message)."""
+
+
+def atomic_write(path, data):
+    """Writes ``data`` (str or bytes) to ``path`` via a temp file + replace."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    fd, tmp = tempfile.mkstemp(
+        dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
+    )
+    extra = {} if mode == "wb" else {"encoding": "utf-8", "newline": ""}
+    try:
+        with os.fdopen(fd, mode, **extra) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _json_default(value):
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serializable: {value!r}")
+
+
+def _clean(value):
+    """Non-finite floats -> None, so the JSON stays standard."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def dumps(record):
+    """Record -> pretty, standard JSON text (NaN/inf become null)."""
+    return json.dumps(
+        _clean(record), indent=1, sort_keys=False, default=_json_default
+    )
+
+
+class RunStore:
+    """A run folder.
+
+    Args:
+        path: the folder (created if missing).
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self.trials_dir = os.path.join(self.path, "trials")
+
+    # -------------------------------------------------------------- setup
+
+    @property
+    def manifest_path(self):
+        """Path of ``manifest.json``."""
+        return os.path.join(self.path, "manifest.json")
+
+    def read_manifest(self):
+        """The manifest dict, or None if there is none (or it is broken)."""
+        try:
+            with open(self.manifest_path, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def prepare(self, suite, *, overwrite=False):
+        """Makes the folder ready for ``suite``; returns the old manifest.
+
+        An existing run of the same suite text is resumed. A folder holding
+        a different suite, or files that are not a run, is refused unless
+        ``overwrite``; ``overwrite`` deletes the previous run folder.
+
+        Raises:
+            RunFolderError: the folder is in use by something else.
+        """
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise RunFolderError(
+                f"--out {self.path!r} exists and is not a folder."
+            )
+        manifest = self.read_manifest()
+        exists = os.path.isdir(self.path) and os.listdir(self.path)
+        if exists and overwrite:
+            if manifest is None and not os.path.isdir(self.trials_dir):
+                raise RunFolderError(
+                    f"--overwrite refuses to delete {self.path!r}: it does "
+                    "not look like a run folder (no manifest.json or "
+                    "trials/)."
+                )
+            shutil.rmtree(self.path)
+            manifest = None
+        elif exists:
+            if manifest is None and not os.path.isdir(self.trials_dir):
+                raise RunFolderError(
+                    f"--out {self.path!r} is not empty and is not a run "
+                    "folder; choose another folder."
+                )
+            old = (manifest or {}).get("suite_sha256")
+            if old is not None and old != suite.sha256:
+                raise RunFolderError(
+                    f"--out {self.path!r} holds a run of a different suite "
+                    f"file ({(manifest or {}).get('suite')!r}, sha256 "
+                    f"{old[:12]}..., now {suite.sha256[:12]}...). Pass "
+                    "--overwrite to replace it, or choose another --out."
+                )
+        os.makedirs(self.trials_dir, exist_ok=True)
+        self._clean_temp()
+        return manifest
+
+    def _clean_temp(self):
+        for folder in (self.path, self.trials_dir):
+            for name in os.listdir(folder):
+                if name.startswith(".") and name.endswith(".tmp"):
+                    os.remove(os.path.join(folder, name))
+
+    def write_suite(self, suite):
+        """Copies the suite text as ``suite.toml``."""
+        atomic_write(os.path.join(self.path, "suite.toml"), suite.text)
+
+    def write_manifest(self, suite, trial_ids, previous=None):
+        """Writes ``manifest.json`` (``created_utc`` survives a resume)."""
+        machine, versions, _ = environment()
+        now = utc_now()
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "suite": suite.name,
+            "suite_sha256": suite.sha256,
+            "trial_ids": list(trial_ids),
+            "created_utc": (previous or {}).get("created_utc", now),
+            "updated_utc": now,
+            "reluplug_version": versions.get("reluplug"),
+            "machine": machine,
+            "versions": versions,
+        }
+        atomic_write(self.manifest_path, dumps(manifest))
+        return manifest
+
+    # ------------------------------------------------------------- trials
+
+    def trial_path(self, trial_id):
+        """Path of one trial's JSON file."""
+        return os.path.join(self.trials_dir, f"{trial_id}.json")
+
+    def write_trial(self, record):
+        """Writes one trial record atomically."""
+        atomic_write(self.trial_path(record["trial_id"]), dumps(record))
+
+    def read_trial(self, trial_id):
+        """The record of ``trial_id``, or None if absent or unreadable."""
+        try:
+            with open(self.trial_path(trial_id), encoding="utf-8") as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("status") not in (
+            FINISHED
+        ):
+            return None
+        return record
+
+    def records(self, trial_ids=None):
+        """Records in ``trial_ids`` order (all, by file name, if None)."""
+        if trial_ids is None:
+            trial_ids = sorted(
+                name[:-5]
+                for name in os.listdir(self.trials_dir)
+                if name.endswith(".json") and not name.startswith(".")
+            )
+        out = []
+        for trial_id in trial_ids:
+            record = self.read_trial(trial_id)
+            if record is not None:
+                out.append(record)
+        return out
+
+    # ------------------------------------------------------------- tables
+
+    def write_tables(self, trial_ids=None):
+        """Writes runs.csv, history.csv and monitors.csv from the trials.
+
+        Args:
+            trial_ids: trials to include, in order; defaults to the
+                manifest's ``trial_ids`` (or every trial file).
+
+        Returns:
+            The number of trials written to ``runs.csv``.
+        """
+        if trial_ids is None:
+            trial_ids = (self.read_manifest() or {}).get("trial_ids")
+        records = self.records(trial_ids)
+        runs = [run_row(r) for r in records]
+        history = [row for r in records for row in history_rows(r)]
+        monitors = [row for r in records for row in monitor_rows(r)]
+        for name, columns, rows in (
+            ("runs.csv", RUN_COLUMNS, runs),
+            ("history.csv", HISTORY_COLUMNS, history),
+            ("monitors.csv", MONITOR_COLUMNS, monitors),
+        ):
+            atomic_write(os.path.join(self.path, name), _csv(columns, rows))
+        return len(runs)
+
+
+def _csv(columns, rows):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+    return buffer.getvalue()
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return value
+
+
+def run_row(record):
+    """One ``runs.csv`` row (a dict) for a trial record."""
+    history = record.get("history") or []
+    times = [h.get("epoch_time_s") for h in history]
+    times = [t for t in times if t is not None]
+    last = history[-1] if history else {}
+    error = record.get("error") or {}
+    row = {k: record.get(k) for k in RUN_COLUMNS}
+    row["mean_epoch_time_s"] = sum(times) / len(times) if times else None
+    row["final_dead_fraction"] = last.get("dead_fraction")
+    row["final_inactive_fraction"] = last.get("inactive_fraction")
+    row["error_type"] = error.get("type")
+    message = error.get("message")
+    row["error_message"] = None if message is None else message[:500]
+    return row
+
+
+def history_rows(record):
+    """``history.csv`` rows of a trial record."""
+    keys = {k: record.get(k) for k in ("trial_id", "task", "activation")}
+    keys["seed"] = record.get("seed")
+    return [{**keys, **h} for h in record.get("history") or []]
+
+
+def monitor_rows(record):
+    """``monitors.csv`` rows of a trial record."""
+    keys = {k: record.get(k) for k in ("trial_id", "task", "activation")}
+    keys["seed"] = record.get("seed")
+    return [{**keys, **m} for m in record.get("monitors") or []]
+
+
+def file_sha256(path):
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

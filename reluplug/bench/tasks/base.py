@@ -1,0 +1,242 @@
+"""What a task is, plus the seeded building blocks every task uses.
+
+A task is data (train/validation/test splits fixed by a seed) plus a model
+builder that takes an activation factory. Every non-activation layer gets an
+initializer seeded from ``(seed, layer index)``, so for a given (task, seed)
+all activations start from the same weights in those layers.
+"""
+
+import dataclasses
+import hashlib
+import types
+from collections.abc import Callable
+from collections.abc import Mapping
+
+import keras
+import numpy as np
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A task parameter: default, type and allowed range.
+
+    Attributes:
+        default: value used when the suite leaves the parameter out.
+        kind: one of ``"int"``, ``"float"``, ``"str"``, ``"bool"``.
+        low: smallest allowed value for numbers (inclusive).
+        choices: allowed values, or None.
+        help: one line for ``reluplug-bench list``.
+    """
+
+    default: object
+    kind: str
+    low: float | None = None
+    choices: tuple | None = None
+    help: str = ""
+
+    def check(self, checker, value, path):
+        """Validates ``value`` with the config checker; returns it."""
+        if self.kind == "int":
+            value = checker.integer(value, path, low=self.low)
+        elif self.kind == "float":
+            value = checker.number(value, path, low=self.low)
+        elif self.kind == "bool":
+            value = checker.boolean(value, path)
+        else:
+            value = checker.string(value, path, nonempty=False)
+        if self.choices is not None:
+            checker.choice(value, path, self.choices)
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Splits:
+    """Train/validation/test arrays of one task and seed (read-only)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_outputs: int
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    @property
+    def input_shape(self):
+        """Shape of one example."""
+        return tuple(self.x_train.shape[1:])
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """A built-in benchmark task.
+
+    Attributes:
+        name: registry name.
+        description: one line for ``reluplug-bench list``.
+        load: ``load(seed, **params) -> Splits``.
+        build: ``build(splits, act, seed, **params) -> keras.Model`` where
+            ``act()`` returns a fresh activation layer.
+        params: parameter name -> ``Param``.
+        data_params: names of the parameters that change the data (the
+            others only change the model); they key the data cache.
+        problem: ``"classification"`` (sparse cross-entropy, accuracy) or
+            ``"regression"`` (mean squared error).
+    """
+
+    name: str
+    description: str
+    load: Callable
+    build: Callable
+    params: Mapping = dataclasses.field(default_factory=dict)
+    data_params: tuple = ()
+    problem: str = CLASSIFICATION
+
+    def __post_init__(self):
+        object.__setattr__(
+            self, "params", types.MappingProxyType(dict(self.params))
+        )
+
+    @property
+    def metric(self):
+        """Name of the task's metric."""
+        return "accuracy" if self.problem == CLASSIFICATION else "mse"
+
+    @property
+    def metric_mode(self):
+        """``"max"`` if a larger metric is better, else ``"min"``."""
+        return "max" if self.problem == CLASSIFICATION else "min"
+
+    def defaults(self):
+        """Parameter name -> default value."""
+        return {k: p.default for k, p in self.params.items()}
+
+
+# ------------------------------------------------------------ seeded layers
+
+
+def layer_seed(seed, index):
+    """Initializer seed of layer ``index`` for trial seed ``seed``."""
+    digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def dense(units, seed, index, activation=None):
+    """A ``Dense`` layer whose kernel is seeded by ``(seed, index)``."""
+    return keras.layers.Dense(
+        units,
+        activation=activation,
+        kernel_initializer=keras.initializers.GlorotUniform(
+            seed=layer_seed(seed, index)
+        ),
+        bias_initializer="zeros",
+        name=f"dense_{index}",
+    )
+
+
+def conv2d(filters, seed, index):
+    """A 3x3 ``Conv2D`` (same padding) seeded by ``(seed, index)``."""
+    return keras.layers.Conv2D(
+        filters,
+        3,
+        padding="same",
+        kernel_initializer=keras.initializers.GlorotUniform(
+            seed=layer_seed(seed, index)
+        ),
+        bias_initializer="zeros",
+        name=f"conv_{index}",
+    )
+
+
+def head(splits, problem, seed, index):
+    """Output layer: softmax for classification, linear for regression."""
+    activation = "softmax" if problem == CLASSIFICATION else None
+    return dense(splits.n_outputs, seed, index, activation=activation)
+
+
+def mlp(splits, act, seed, hidden, problem=CLASSIFICATION):
+    """Input -> [Dense -> act] * len(hidden) -> output layer."""
+    layers = [keras.Input(splits.input_shape)]
+    if len(splits.input_shape) > 1:
+        layers.append(keras.layers.Flatten(name="flatten"))
+    for i, units in enumerate(hidden, start=1):
+        layers += [dense(units, seed, i), act()]
+    layers.append(head(splits, problem, seed, len(hidden) + 1))
+    return keras.Sequential(layers)
+
+
+def cnn(splits, act, seed, filters=(16, 32)):
+    """Input -> [conv -> act -> pool] * len(filters) -> dense -> softmax."""
+    layers = [keras.Input(splits.input_shape)]
+    for i, n in enumerate(filters, start=1):
+        layers += [
+            conv2d(n, seed, i),
+            act(),
+            keras.layers.MaxPooling2D(2, name=f"pool_{i}"),
+        ]
+    layers.append(keras.layers.Flatten(name="flatten"))
+    layers.append(head(splits, CLASSIFICATION, seed, len(filters) + 1))
+    return keras.Sequential(layers)
+
+
+# ------------------------------------------------------------------- splits
+
+
+def split(x, y, seed, *, val=0.2, test=0.2, stratify=True):
+    """Seeded train/validation/test split of arrays ``x``, ``y``.
+
+    Returns:
+        ``(x_train, y_train, x_val, y_val, x_test, y_test)``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    strat = y if stratify else None
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=test, random_state=seed, stratify=strat
+    )
+    strat = y_rest if stratify else None
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest,
+        y_rest,
+        test_size=val / (1.0 - test),
+        random_state=seed + 1,
+        stratify=strat,
+    )
+    return x_train, y_train, x_val, y_val, x_test, y_test
+
+
+def standardize(x_train, *others):
+    """Scales features with the training split's mean and std (float32)."""
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return tuple(
+        ((x - mean) / std).astype("float32") for x in (x_train, *others)
+    )
+
+
+def classification_splits(x, y, seed, *, scale="standardize", **kwargs):
+    """Splits, scales and packs a classification data set."""
+    xtr, ytr, xva, yva, xte, yte = split(x, y, seed, **kwargs)
+    if scale == "standardize":
+        xtr, xva, xte = standardize(xtr, xva, xte)
+    else:
+        xtr, xva, xte = (a.astype("float32") / scale for a in (xtr, xva, xte))
+    return Splits(
+        xtr,
+        ytr.astype("int32"),
+        xva,
+        yva.astype("int32"),
+        xte,
+        yte.astype("int32"),
+        n_outputs=int(np.max(y)) + 1,
+    )

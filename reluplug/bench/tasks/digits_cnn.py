@@ -1,0 +1,31 @@
+"""``digits_cnn``: scikit-learn digits as 8x8x1 images, a small CNN."""
+
+from reluplug.bench.tasks import _data
+from reluplug.bench.tasks import base
+
+
+def load(seed):
+    """60/20/20 stratified split by ``seed``; pixels scaled to [0, 1]."""
+    x, y = _data.digits()
+    splits = base.classification_splits(
+        x.reshape(-1, 8, 8, 1), y, seed, scale=16.0
+    )
+    return splits
+
+
+def build(splits, act, seed, filters):
+    """input -> conv -> act -> pool -> conv -> act -> pool -> dense."""
+    return base.cnn(splits, act, seed, filters=(filters, 2 * filters))
+
+
+TASK = base.Task(
+    name="digits_cnn",
+    description="scikit-learn digits as 8x8 images, 2-conv CNN",
+    load=load,
+    build=build,
+    params={
+        "filters": base.Param(
+            16, "int", low=1, help="filters of the first conv (2x second)"
+        ),
+    },
+)

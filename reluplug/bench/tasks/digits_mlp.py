@@ -1,0 +1,27 @@
+"""``digits_mlp``: scikit-learn digits (8x8), a small MLP."""
+
+from reluplug.bench.tasks import _data
+from reluplug.bench.tasks import base
+
+
+def load(seed):
+    """60/20/20 stratified split by ``seed``, standardized features."""
+    x, y = _data.digits()
+    return base.classification_splits(x, y, seed)
+
+
+def build(splits, act, seed, hidden, layers):
+    """Input(64) -> [Dense(hidden) -> act] * layers -> Dense(10, softmax)."""
+    return base.mlp(splits, act, seed, [hidden] * layers)
+
+
+TASK = base.Task(
+    name="digits_mlp",
+    description="scikit-learn digits (1797 8x8 images), MLP",
+    load=load,
+    build=build,
+    params={
+        "hidden": base.Param(64, "int", low=1, help="units per layer"),
+        "layers": base.Param(2, "int", low=1, help="hidden layers"),
+    },
+)

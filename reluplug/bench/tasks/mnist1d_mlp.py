@@ -1,0 +1,49 @@
+"""``mnist1d_mlp``: MNIST-1D (generated locally), an MLP.
+
+MNIST-1D (Greydanus 2020) is small but separates architectures and
+activations better than MNIST. The data set is generated with the package's
+default arguments (seed 42), never downloaded.
+"""
+
+import numpy as np
+
+from reluplug.bench.tasks import _data
+from reluplug.bench.tasks import base
+
+
+def load(seed):
+    """The 1000 upstream test examples are the test split; the 4000
+    training examples are split 80/20 into train/validation by ``seed``."""
+    from sklearn.model_selection import train_test_split
+
+    x, y, x_test, y_test = _data.mnist1d()
+    xtr, xva, ytr, yva = train_test_split(
+        x, y, test_size=0.2, random_state=seed, stratify=y
+    )
+    xtr, xva, xte = base.standardize(xtr, xva, x_test)
+    return base.Splits(
+        xtr,
+        ytr.astype("int32"),
+        xva,
+        yva.astype("int32"),
+        xte,
+        np.asarray(y_test).astype("int32"),
+        n_outputs=10,
+    )
+
+
+def build(splits, act, seed, hidden, layers):
+    """Input(40) -> [Dense(hidden) -> act] * layers -> Dense(10)."""
+    return base.mlp(splits, act, seed, [hidden] * layers)
+
+
+TASK = base.Task(
+    name="mnist1d_mlp",
+    description="MNIST-1D (generated locally, 5000 x 40), MLP",
+    load=load,
+    build=build,
+    params={
+        "hidden": base.Param(100, "int", low=1, help="units per layer"),
+        "layers": base.Param(2, "int", low=1, help="hidden layers"),
+    },
+)

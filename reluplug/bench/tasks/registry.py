@@ -1,0 +1,75 @@
+"""Task name -> ``Task``: ``get()``, ``names()``, ``register()``."""
+
+import difflib
+
+from reluplug.bench.tasks import cifar10
+from reluplug.bench.tasks import deep_mlp
+from reluplug.bench.tasks import digits_cnn
+from reluplug.bench.tasks import digits_mlp
+from reluplug.bench.tasks import fashion_mnist
+from reluplug.bench.tasks import mnist
+from reluplug.bench.tasks import mnist1d_mlp
+from reluplug.bench.tasks import mnist5k_cnn
+from reluplug.bench.tasks import mnist5k_mlp
+from reluplug.bench.tasks import regression
+from reluplug.bench.tasks import spirals
+
+_TASKS = {
+    module.TASK.name: module.TASK
+    for module in (
+        digits_mlp,
+        digits_cnn,
+        mnist5k_mlp,
+        mnist5k_cnn,
+        mnist1d_mlp,
+        spirals,
+        deep_mlp,
+        regression,
+        mnist,
+        fashion_mnist,
+        cifar10,
+    )
+}
+
+OFFLINE = (
+    "digits_mlp",
+    "digits_cnn",
+    "mnist5k_mlp",
+    "mnist5k_cnn",
+    "mnist1d_mlp",
+    "spirals",
+    "deep_mlp",
+    "regression",
+)
+
+
+def names():
+    """Registered task names, in registration order."""
+    return list(_TASKS)
+
+
+def get(name):
+    """The ``Task`` called ``name``.
+
+    Raises:
+        ValueError: unknown name; the message lists close matches and all
+            names.
+    """
+    try:
+        return _TASKS[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), names(), n=3)
+        hint = f" Did you mean {close}?" if close else ""
+        raise ValueError(
+            f"Unknown task {name!r}.{hint} Available: {names()}."
+        ) from None
+
+
+def register(task, *, override=False):
+    """Adds a ``Task`` (e.g. from a plugin) to the registry; returns it."""
+    if task.name in _TASKS and not override:
+        raise ValueError(
+            f"Task {task.name!r} is already registered; pass override=True."
+        )
+    _TASKS[task.name] = task
+    return task
