@@ -311,6 +311,37 @@ class TrialRecorder(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._collect(0, logs)
 
+    def collect_initial(self, monitors):
+        """Adds epoch-0 rows from the monitors' ``initial`` dicts.
+
+        The monitors measure at train begin, when Keras has no ``logs`` to
+        publish into; they keep those values in ``monitor.initial``.
+        """
+        have = {
+            (r["quantity"], r["layer"])
+            for r in self.monitor_rows
+            if r["epoch"] == 0
+        }
+        rows = []
+        for monitor in monitors:
+            initial = getattr(monitor, "initial", None) or {}
+            for key, value in initial.items():
+                quantity, sep, layer = key.partition("/")
+                if not sep or quantity not in _MONITOR_QUANTITIES:
+                    continue
+                if (quantity, layer) in have:
+                    continue
+                have.add((quantity, layer))
+                rows.append(
+                    {
+                        "epoch": 0,
+                        "quantity": quantity,
+                        "layer": layer,
+                        "value": float(value),
+                    }
+                )
+        self.monitor_rows = rows + self.monitor_rows
+
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
 
@@ -389,7 +420,8 @@ def make_monitors(spec, splits):
             batch = spec.training.batch_size
             out.append(
                 callbacks.GradientFlowMonitor(
-                    (splits.x_train[:batch], splits.y_train[:batch])
+                    (splits.x_train[:batch], splits.y_train[:batch]),
+                    every_n_epochs=m.every_n_epochs,
                 )
             )
     except (AttributeError, TypeError) as error:
@@ -492,7 +524,8 @@ def run_trial(spec):
         recorder = TrialRecorder(
             task.metric, task.metric_mode, spec.training.early_stopping
         )
-        callbacks = make_monitors(spec, splits) + [recorder]
+        monitors = make_monitors(spec, splits)
+        callbacks = monitors + [recorder]
         data = EpochOrder(
             splits.x_train,
             splits.y_train,
@@ -514,6 +547,7 @@ def run_trial(spec):
             verbose=0,
         )
         timings["fit_s"] = time.perf_counter() - t
+        recorder.collect_initial(monitors)
 
         t = time.perf_counter()
         if recorder.diverged:
