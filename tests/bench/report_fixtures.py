@@ -239,3 +239,67 @@ def synthetic_run(
                     )
                 )
     return write_run(run_dir, records, suite="standard")
+
+
+XSS = "<script>alert(1)</script>"
+
+
+def partial_run(run_dir, *, label=XSS, suite=XSS):
+    """A run with a failed trial, a diverged one, a missing seed, a
+    missing manifest entry, an unreadable file, a hostile label and one task
+    with monitors off.
+
+    Returns:
+        `(run_dir, info)` where `info` names the problem trials.
+    """
+    records = []
+    acts = ["relu", "elu", label]
+    missing_id = trial_id("acc_task", label, 4)
+    for task, monitors in (("acc_task", True), ("quiet_task", False)):
+        for act in acts:
+            for seed in range(5):
+                if task == "acc_task" and act == label and seed == 4:
+                    continue  # never ran: missing seed
+                status, error = "completed", None
+                if task == "acc_task" and act == "elu" and seed == 3:
+                    status = "failed"
+                    error = {
+                        "type": "ValueError",
+                        "message": "bad <b>shape</b> & worse",
+                        "traceback": "Traceback (most recent call last):\n"
+                        '  File "<x>", line 1\nValueError: <i>boom</i>',
+                    }
+                if task == "acc_task" and act == label and seed == 1:
+                    status = "diverged"
+                    error = {
+                        "type": "FloatingPointError",
+                        "message": "loss became nan at epoch 3",
+                        "traceback": None,
+                    }
+                records.append(
+                    trial_record(
+                        task=task,
+                        activation=act,
+                        seed=seed,
+                        suite=suite,
+                        status=status,
+                        error=error,
+                        test_metric=0.9 + 0.01 * acts.index(act) + 0.001 * seed,
+                        monitors=monitors,
+                        task_params={"note": label},
+                    )
+                )
+    run_dir = write_run(
+        run_dir,
+        records,
+        suite=suite,
+        extra_ids=[missing_id, "feedc0ffee000000"],
+    )
+    (run_dir / "trials" / "truncated.json").write_text('{"schema_version": 1,')
+    info = {
+        "failed": ("acc_task", "elu", 3),
+        "diverged": ("acc_task", label, 1),
+        "missing": ("acc_task", label, 4),
+        "missing_ids": [missing_id, "feedc0ffee000000"],
+    }
+    return run_dir, info
