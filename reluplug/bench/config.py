@@ -102,12 +102,15 @@ class Monitors:
         gradient_flow: run ``reluplug.callbacks.GradientFlowMonitor``.
         every_n_epochs: monitor frequency.
         max_samples: size of the probe taken from the training split.
+        saturation_eps: sigmoid-like units whose derivative stays below this
+            on the whole probe count as saturated.
     """
 
     dead_units: bool = False
     gradient_flow: bool = False
     every_n_epochs: int = 1
     max_samples: int = 512
+    saturation_eps: float = 0.01
 
     @property
     def enabled(self):
@@ -504,6 +507,7 @@ def _monitors(check, value):
                 "gradient_flow",
                 "every_n_epochs",
                 "max_samples",
+                "saturation_eps",
             ),
         )
         enabled = check.boolean(value.get("enabled", True), "monitors.enabled")
@@ -523,6 +527,12 @@ def _monitors(check, value):
             ),
             max_samples=check.integer(
                 value.get("max_samples", 512), "monitors.max_samples", low=1
+            ),
+            saturation_eps=check.number(
+                value.get("saturation_eps", 0.01),
+                "monitors.saturation_eps",
+                low=0,
+                low_open=True,
             ),
         )
     if monitors.enabled:

@@ -414,6 +414,7 @@ def make_monitors(spec, splits):
                     probe,
                     every_n_epochs=m.every_n_epochs,
                     max_samples=m.max_samples,
+                    saturation_eps=m.saturation_eps,
                 )
             )
         if m.gradient_flow:
