@@ -70,7 +70,11 @@ def render(ctx):
             "",
             "Missing (task / activation / seed):",
             "",
-            table(data.missing_cells.astype(str)),
+            table(
+                data.missing_cells.assign(
+                    seed=[f"{x:.0f}" for x in data.missing_cells["seed"]]
+                )
+            ),
         ]
     lines += [
         "",

@@ -143,7 +143,7 @@ def _task_figures(task, data, summary, render, order, palette):
     )
     s = summary[summary["task"] == task]
     if (~s["is_baseline"] & s["diff_mean"].notna()).any():
-        fig = _figure(figsize=(5.5, 0.5 + 0.35 * len(s)))
+        fig = _figure(figsize=(6.4, max(2.2, 0.9 + 0.35 * len(s))))
         plots.plot_paired_diff(s, order=order, ax=fig.add_subplot())
         figs.append(
             render(
@@ -299,7 +299,13 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
     figures, notes = {"overall": []}, {"overall": []}
     draw = {"html", "png", "svg"} & set(formats)
     if draw and summary["mean"].notna().any():
-        fig = _figure(figsize=(2.5 + 0.7 * len(order), 1.2 + 0.45 * len(tasks)))
+        longest = max(len(str(x)) for x in order + tasks)
+        fig = _figure(
+            figsize=(
+                3.0 + 0.7 * len(order) + 0.07 * longest,
+                1.5 + 0.45 * len(tasks) + 0.08 * longest,
+            )
+        )
         plots.plot_rank_heatmap(summary, order=order, ax=fig.add_subplot())
         figures["overall"].append(
             render(

@@ -1,0 +1,256 @@
+"""write_report: files, self-contained HTML, escaping, partial runs."""
+
+import base64
+import html.parser
+import re
+import struct
+
+import pandas as pd
+import pytest
+from bench.report_fixtures import XSS
+from bench.report_fixtures import known_run
+from bench.report_fixtures import partial_run
+from bench.report_fixtures import trial_record
+from bench.report_fixtures import write_run
+
+from reluplug.bench.report import frames
+from reluplug.bench.report import stats
+from reluplug.bench.report import write_report
+from reluplug.bench.report.writer import slug
+
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p",
+    "div", "b", "i", "a", "code", "table", "thead", "tbody", "tr", "th",
+    "td", "figure", "img", "figcaption", "details", "summary", "pre", "ul",
+    "li",
+}  # fmt: skip
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.imgs, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _parse(path):
+    p = _Tags()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+@pytest.fixture(scope="module")
+def known_report(tmp_path_factory):
+    run_dir, _ = known_run(tmp_path_factory.mktemp("known"), epochs=4)
+    return run_dir, write_report(run_dir)
+
+
+@pytest.fixture(scope="module")
+def partial_report(tmp_path_factory):
+    run_dir, info = partial_run(tmp_path_factory.mktemp("partial"))
+    return run_dir, info, write_report(run_dir)
+
+
+def test_writes_every_format(known_report):
+    run_dir, written = known_report
+    for name in ("summary.csv", "ranking.csv", "summary.md", "report.html"):
+        assert written[name] == run_dir / name
+        assert (run_dir / name).stat().st_size > 0
+    pngs = sorted(k for k in written if k.endswith(".png"))
+    svgs = sorted(k for k in written if k.endswith(".svg"))
+    assert [p[:-4] for p in pngs] == [s[:-4] for s in svgs]
+    # heatmap + per task: curves, test, paired, dead, inactive, grad, time
+    assert len(pngs) == 1 + 2 * 7
+    assert "figures/acc_task-curves.png" in written
+    for key in svgs:
+        assert written[key].read_text().lstrip().startswith("<?xml")
+    assert not list(run_dir.rglob("*.tmp"))
+
+
+def test_summary_csv_matches_summarize(known_report):
+    run_dir, _ = known_report
+    csv = pd.read_csv(run_dir / "summary.csv")
+    assert list(csv.columns) == stats.SUMMARY_COLUMNS
+    data = frames.load_run(run_dir)
+    expected = stats.summarize(data.runs, data.history)
+    pd.testing.assert_series_equal(
+        csv["t_pvalue"], expected["t_pvalue"], check_dtype=False
+    )
+    assert csv["mean_rank"].notna().all()
+    ranking = pd.read_csv(run_dir / "ranking.csv")
+    assert ranking["activation"].tolist() == ["elu", "relu", "selu"]
+
+
+def test_html_is_self_contained_with_embedded_figures(known_report):
+    run_dir, written = known_report
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    page = _parse(run_dir / "report.html")
+    assert set(page.tags) <= ALLOWED_TAGS
+    assert "script" not in page.tags and "link" not in page.tags
+    assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", text)
+    pngs = [k for k in written if k.endswith(".png")]
+    assert len(page.imgs) == len(pngs)
+    for img in page.imgs:
+        prefix = "data:image/png;base64,"
+        assert img["src"].startswith(prefix)
+        png = base64.b64decode(img["src"][len(prefix) :])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        w, h = struct.unpack(">II", png[16:24])
+        assert (int(img["width"]), int(img["height"])) == (w, h)
+        assert w > 200 and h > 100
+        name = img["data-name"]
+        assert png == written[f"figures/{name}.png"].read_bytes()
+
+
+def test_html_has_headline_ranking_and_task_sections(known_report):
+    run_dir, _ = known_report
+    text = " ".join(_parse(run_dir / "report.html").text)
+    for needle in (
+        "Best activation per task",
+        "Overall ranking",
+        "acc_task",
+        "mse_task",
+        "All expected trials completed.",
+        "Run environment",
+        "3.15.1",  # keras version from the manifest
+        "Linux-test",  # machine
+    ):
+        assert needle in text
+
+
+def test_hostile_strings_are_escaped(partial_report):
+    run_dir, _, _ = partial_report
+    text = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert XSS not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    page = _parse(run_dir / "report.html")
+    assert "script" not in page.tags
+    assert set(page.tags) <= ALLOWED_TAGS
+    assert page.tags.count("b") == text.count("<b>")  # only our own
+    # As text (after the parser unescapes) the label is intact.
+    joined = "".join(page.text)
+    assert XSS in joined
+    assert "bad <b>shape</b> & worse" in joined
+    assert "ValueError: <i>boom</i>" in joined
+    md = (run_dir / "summary.md").read_text(encoding="utf-8")
+    assert XSS not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+
+
+def test_partial_run_reports_what_is_missing(partial_report):
+    run_dir, info, written = partial_report
+    assert "report.html" in written
+    joined = " ".join(_parse(run_dir / "report.html").text)
+    assert "Partial run" in joined
+    assert "1 failed, 1 diverged" in joined
+    assert "2 of 31 expected trials missing" in joined
+    for trial_id in info["missing_ids"]:
+        assert trial_id in joined
+    assert "truncated.json" in joined
+    assert "FloatingPointError: loss became nan at epoch 3" in joined
+    # The missing seed is named as a (task, activation, seed) cell.
+    md = (run_dir / "summary.md").read_text(encoding="utf-8")
+    assert "Missing (task / activation / seed)" in md
+    assert "| acc_task | &lt;script&gt;alert(1)&lt;/script&gt; | 4 |" in md
+    assert "## Failed and diverged trials" in md
+    s = pd.read_csv(run_dir / "summary.csv").set_index(["task", "activation"])
+    assert s.loc[("acc_task", "elu"), "n_failed"] == 1
+    assert s.loc[("acc_task", "elu"), "n_completed"] == 4
+    assert s.loc[("acc_task", XSS), "n_diverged"] == 1
+    assert s.loc[("acc_task", XSS), "n_trials"] == 4
+    # Paired over seeds both completed: elu lacks 3, the label lacks 1, 4.
+    assert s.loc[("acc_task", "elu"), "n_paired"] == 4
+    assert s.loc[("acc_task", XSS), "n_paired"] == 3
+
+
+def test_monitors_off_panels_say_so(partial_report):
+    run_dir, _, written = partial_report
+    joined = " ".join(_parse(run_dir / "report.html").text)
+    assert "No dead fraction per layer recorded" in joined
+    assert "No gradient norms recorded" in joined
+    assert "figures/quiet_task-dead.png" not in written
+    assert "figures/acc_task-dead.png" in written
+    assert "figures/quiet_task-curves.png" in written
+
+
+def test_init_hash_conflict_is_flagged(tmp_path):
+    recs = [
+        trial_record(
+            task="t",
+            activation=a,
+            seed=s,
+            init_sha256="f" * 64 if (a, s) == ("elu", 1) else None,
+        )
+        for a in ("relu", "elu")
+        for s in range(3)
+    ]
+    write_report(write_run(tmp_path, recs), formats=("html", "md", "csv"))
+    joined = " ".join(_parse(tmp_path / "report.html").text)
+    assert "Refused to compare" in joined
+    assert "elu=ffffffffffff" in joined
+    md = (tmp_path / "summary.md").read_text()
+    assert "**Refused to compare**" in md
+    s = pd.read_csv(tmp_path / "summary.csv").set_index("activation")
+    assert s.loc["elu", "n_paired"] == 2
+    assert s.loc["elu", "n_init_conflicts"] == 1
+
+
+def test_formats_subset_and_validation(tmp_path):
+    run_dir, _ = known_run(tmp_path, epochs=3)
+    written = write_report(run_dir, formats=("csv",))
+    assert sorted(written) == ["ranking.csv", "summary.csv"]
+    assert not (run_dir / "figures").exists()
+    written = write_report(run_dir, formats=("html",))
+    assert sorted(written) == ["report.html"]
+    assert len(_parse(run_dir / "report.html").imgs) == 15
+    with pytest.raises(ValueError, match=r"`formats`.*'pdf'"):
+        write_report(run_dir, formats=("csv", "pdf"))
+
+
+def test_empty_run_folder_still_reports(tmp_path):
+    written = write_report(tmp_path)
+    assert "report.html" in written
+    joined = " ".join(_parse(tmp_path / "report.html").text)
+    assert "No trial has finished yet." in joined
+    assert pd.read_csv(tmp_path / "summary.csv").empty
+
+
+def test_markdown_table_survives_a_pipe_in_a_label(tmp_path):
+    recs = [
+        trial_record(task="t", activation=a, seed=s)
+        for a in ("relu", "a|b")
+        for s in range(2)
+    ]
+    write_report(write_run(tmp_path, recs), formats=("md",))
+    md = (tmp_path / "summary.md").read_text()
+    assert "a\\|b" in md
+    tables, current = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            current.append(len(re.split(r"(?<!\\)\|", line)))
+        elif current:
+            tables.append(current)
+            current = []
+    assert len(tables) >= 3  # headline, ranking, task t
+    for cells in tables:
+        assert len(set(cells)) == 1, cells
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("digits_mlp", "digits_mlp"), ("a/b c", None), (XSS, None)],
+)
+def test_slug_is_file_safe_and_unique(text, expected):
+    s = slug(text)
+    assert re.fullmatch(r"[A-Za-z0-9_.-]+", s)
+    if expected:
+        assert s == expected
+    else:
+        assert s != slug(text + "x")
