@@ -49,8 +49,9 @@ def fetch(task, fname, origin, cache_dir, *, subdir="datasets", **kwargs):
         ) from error
 
 
-def load_mnist(cache_dir=None, *, origin_base=KERAS_BASE):
+def load_mnist(cache_dir=None, *, origin_base=None):
     """``keras.datasets.mnist`` arrays from ``datasets/mnist.npz``."""
+    origin_base = origin_base or KERAS_BASE
     path = fetch("mnist", "mnist.npz", origin_base + "mnist.npz", cache_dir)
     with np.load(path, allow_pickle=False) as f:
         return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
@@ -64,8 +65,9 @@ FASHION_FILES = (
 )
 
 
-def load_fashion_mnist(cache_dir=None, *, origin_base=KERAS_BASE):
+def load_fashion_mnist(cache_dir=None, *, origin_base=None):
     """``keras.datasets.fashion_mnist`` arrays from the idx gz files."""
+    origin_base = origin_base or KERAS_BASE
     subdir = os.path.join("datasets", "fashion-mnist")
     paths = [
         fetch(
@@ -115,13 +117,14 @@ def _cifar_batch(path):
     return x, np.asarray(batch["labels"], dtype=np.uint8)
 
 
-def load_cifar10(cache_dir=None, *, origin=CIFAR10_ORIGIN):
+def load_cifar10(cache_dir=None, *, origin=None):
     """``keras.datasets.cifar10`` arrays (channels last) from the batches.
 
     Uses ``datasets/cifar-10-batches-py-target/cifar-10-batches-py/`` when
     Keras extracted it already, else the archive Keras keeps next to it
     (``cifar-10-batches-py-target_archive``), else downloads.
     """
+    origin = origin or CIFAR10_ORIGIN
     target = "cifar-10-batches-py-target"
     folder = os.path.join(_cache_root(cache_dir), "datasets", target)
     inner = os.path.join(folder, "cifar-10-batches-py")
