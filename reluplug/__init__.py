@@ -8,6 +8,7 @@ Three doors:
 """
 
 from reluplug import activations
+from reluplug import callbacks
 from reluplug import constraints
 from reluplug import layers
 from reluplug.registry import available
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "activations",
     "available",
+    "callbacks",
     "constraints",
     "get",
     "layers",
