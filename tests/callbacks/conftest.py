@@ -1,6 +1,5 @@
 """Fixtures for the callback tests: small real data, no downloads."""
 
-import numpy as np
 import pytest
 
 
