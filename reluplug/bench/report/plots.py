@@ -13,6 +13,7 @@ pyplot's global state.
 
 import numpy as np
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from reluplug.bench.report import stats
 
@@ -94,6 +95,7 @@ def plot_learning_curves(
         ax=ax,
     )
     ax.set_ylabel(ylabel or y)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 
@@ -192,6 +194,7 @@ def plot_unit_fraction(
     )
     ax.set_ylabel(quantity.replace("_", " "))
     ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 

@@ -19,6 +19,7 @@ from reluplug.bench.report import stats
 
 FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
+UNIT_FRACTIONS = ("dead_fraction", "inactive_fraction", "saturated_fraction")
 
 
 def _check_formats(formats):
@@ -156,13 +157,15 @@ def _task_figures(task, data, summary, render, order, palette):
         notes.append(
             "No paired comparison: the baseline has no completed trial here."
         )
-    for quantity in ("dead_fraction", "inactive_fraction"):
+    why = "monitors off" if not len(mons) else "not measured for these sites"
+    for quantity in UNIT_FRACTIONS:
         q = mons[mons["quantity"] == quantity] if len(mons) else mons
         if not len(q):
-            notes.append(
-                f"No {quantity.replace('_', ' ')} per layer recorded for "
-                "this task (monitors off)."
-            )
+            if quantity != "saturated_fraction":
+                notes.append(
+                    f"No {quantity.replace('_', ' ')} per layer recorded for "
+                    f"this task ({why})."
+                )
             continue
         layers = (
             q[["depth", "layer"]]
@@ -209,7 +212,7 @@ def _task_figures(task, data, summary, render, order, palette):
             )
         )
     else:
-        notes.append("No gradient norms recorded for this task (monitors off).")
+        notes.append(f"No gradient norms recorded for this task ({why}).")
     fig = _figure(figsize=(6.4, 3.6))
     plots.plot_epoch_time(hist, order=order, ax=fig.add_subplot(), **kw)
     figs.append(
