@@ -274,7 +274,8 @@ class _Checker:
         received = ""
         if value is not dataclasses.MISSING:
             received = f" Received: {path or 'value'}={value!r}"
-        raise ConfigError(f"{self.source}:{where} {problem}.{received}")
+        end = "" if problem.endswith("?") else "."
+        raise ConfigError(f"{self.source}:{where} {problem}{end}{received}")
 
     def keys(self, table, path, required, optional):
         section = f"[{path}]" if path else "the top level"

@@ -1,0 +1,142 @@
+"""One trial: determinism, data order, failure, divergence, selection."""
+
+import numpy as np
+import pytest
+from conftest import TINY
+
+from reluplug.bench import config
+from reluplug.bench import trial
+
+
+def _specs(text=TINY):
+    return config.loads(text).expand()
+
+
+def _swap(name):
+    """TINY with activation ``name`` in place of relu (label kept)."""
+    return TINY.replace('name = "relu"\n', f'name = "{name}"\nlabel = "relu"\n')
+
+
+def _strip_times(record):
+    out = {k: v for k, v in record.items() if not k.endswith("_s")}
+    for key in ("timings", "utc_time"):
+        out.pop(key, None)
+    out["history"] = [
+        {k: v for k, v in h.items() if k != "epoch_time_s"}
+        for h in record["history"]
+    ]
+    return out
+
+
+def test_rerun_alone_is_identical():
+    spec = _specs()[1]
+    first = trial.run_trial(spec)
+    trial.run_trial(_specs()[0])  # something else in between
+    second = trial.run_trial(spec)
+    assert first["status"] == "completed", first["error"]
+    assert _strip_times(first) == _strip_times(second)
+
+
+def test_record_fields_follow_the_contract():
+    spec = _specs()[0]
+    record = trial.run_trial(spec)
+    for key in (
+        "schema_version trial_id status suite task task_params activation "
+        "activation_name activation_params is_baseline seed training metric "
+        "metric_mode history monitors best_epoch best_val_metric test_metric "
+        "test_loss epochs_run wall_time_s fit_time_s overhead_s init_sha256 "
+        "n_params machine versions git_commit utc_time error"
+    ).split():
+        assert key in record, key
+    assert record["trial_id"] == spec.trial_id
+    assert record["epochs_run"] == len(record["history"]) == 2
+    assert [h["epoch"] for h in record["history"]] == [1, 2]
+    assert record["metric"] == "accuracy" and record["metric_mode"] == "max"
+    assert 0.0 <= record["test_metric"] <= 1.0
+    assert record["overhead_s"] == pytest.approx(
+        record["wall_time_s"] - record["fit_time_s"]
+    )
+    assert record["utc_time"].endswith("Z")
+
+
+def test_best_epoch_is_chosen_on_validation():
+    text = TINY.replace("epochs = 2", "epochs = 6").replace(
+        "seeds = [0, 1]", "seeds = [0]"
+    )
+    record = trial.run_trial(_specs(text)[0])
+    vals = [h["val_metric"] for h in record["history"]]
+    best = int(np.argmax(vals))  # first maximum
+    assert record["best_epoch"] == best + 1
+    assert record["best_val_metric"] == vals[best]
+
+
+def test_early_stopping_waits_patience_epochs():
+    text = (
+        TINY.replace("epochs = 2", "epochs = 40\nlearning_rate = 0.05")
+        .replace("seeds = [0, 1]", "seeds = [0]")
+        .replace(
+            "batch_size = 32",
+            "batch_size = 32\nearly_stopping = {patience = 2}",
+        )
+    )
+    record = trial.run_trial(_specs(text)[0])
+    assert record["status"] == "completed"
+    if record["epochs_run"] < 40:
+        assert record["epochs_run"] == record["best_epoch"] + 2
+
+
+def test_epoch_order_is_a_seeded_permutation(monkeypatch):
+    x = np.arange(10, dtype="float32")[:, None]
+    y = np.arange(10)
+    a = trial.EpochOrder(x, y, batch_size=4, seed=3)
+    np.random.seed(123)  # global state must not matter
+    b = trial.EpochOrder(x, y, batch_size=4, seed=3)
+    assert len(a) == 3
+    for epoch in range(3):
+        batches = [a[i][1] for i in range(len(a))]
+        assert [bb.tolist() for bb in batches] == [
+            b[i][1].tolist() for i in range(len(b))
+        ]
+        seen = np.concatenate(batches)
+        assert sorted(seen.tolist()) == list(range(10))
+        expected = np.random.default_rng([3, epoch]).permutation(10)
+        assert seen.tolist() == expected.tolist()
+        a.on_epoch_end()
+        b.on_epoch_end()
+    c = trial.EpochOrder(x, y, batch_size=4, seed=4)
+    assert c.order.tolist() != trial.EpochOrder(x, y, 4, 3).order.tolist()
+
+
+def test_raising_activation_is_recorded_as_failed():
+    record = trial.run_trial(_specs(_swap("bench_helpers:Boom"))[0])
+    assert record["status"] == "failed"
+    assert record["error"]["type"] == "RuntimeError"
+    assert "boom" in record["error"]["message"]
+    assert "Traceback" in record["error"]["traceback"]
+    assert record["test_metric"] is None
+
+
+def test_nan_loss_is_recorded_as_diverged():
+    text = _swap("bench_helpers:Explode").replace("epochs = 2", "epochs = 5")
+    record = trial.run_trial(_specs(text)[0])
+    assert record["status"] == "diverged", record["error"]
+    assert record["test_metric"] is None
+    assert record["epochs_run"] == 1  # stopped at the first bad epoch
+    assert not np.isfinite(record["history"][0]["loss"])
+
+
+def test_monitors_are_recorded():
+    text = TINY.replace("[training]", "monitors = true\n\n[training]")
+    text = text.replace("seeds = [0, 1]", "seeds = [0]")
+    record = trial.run_trial(_specs(text)[0])
+    assert record["status"] == "completed", record["error"]
+    rows = record["monitors"]
+    dead = [r for r in rows if r["quantity"] == "dead_fraction"]
+    assert sorted({r["epoch"] for r in dead}) == [0, 1, 2]
+    assert sorted({(r["layer"], r["depth"]) for r in dead}) == [
+        ("act_1", 1),
+        ("act_2", 2),
+    ]
+    assert all(0.0 <= r["value"] <= 1.0 for r in dead)
+    assert any(r["quantity"] == "grad_norm" for r in rows)
+    assert all("dead_fraction" in h for h in record["history"])
