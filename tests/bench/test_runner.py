@@ -25,7 +25,7 @@ def _contract_columns(section):
     with open(os.path.join(REPO, "docs", "run-folder.md")) as f:
         text = f.read()
     body = text.split(f"## {section}", 1)[1].split("##", 1)[0]
-    body = body.strip().split("\n\n")[0].split("(")[0]
+    body = body.split("\n", 1)[1].strip().split("\n\n")[0].split("(")[0]
     lines = [ln for ln in body.splitlines() if not ln.startswith("quantity")]
     text = "\n".join(lines)
     return [c.strip() for c in re.split(r"[,\n]", text) if c.strip()]
