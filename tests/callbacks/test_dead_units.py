@@ -461,3 +461,28 @@ def test_to_frame_without_pandas(monkeypatch, probe_x):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match="to_frame\\(\\) needs pandas"):
         monitor.to_frame()
+
+
+def test_probe_runs_in_inference_mode(probe_x):
+    keras.utils.set_random_seed(0)
+    dense = keras.layers.Dense(64)
+    model = keras.Sequential(
+        [keras.Input((32,)), dense, keras.layers.Dropout(0.999)]
+        + [keras.layers.ReLU()]
+    )
+    # In training mode dropout would zero nearly everything: all "dead".
+    h = relu(probe_x.astype(np.float64) @ _weights(dense)[0])
+    initial = _start(DeadUnitMonitor(probe_x), model)
+    assert initial["dead_fraction"] == np.mean(h.max(axis=0) <= 0) < 0.5
+
+
+@pytest.mark.parametrize("hook", ["batch_begin", "batch_end"])
+@pytest.mark.parametrize(
+    "stage", ["on_train_", "on_test_", "on_predict_", "on_"]
+)
+def test_no_per_batch_hooks(hook, stage):
+    from reluplug.callbacks import GradientFlowMonitor
+
+    base = getattr(keras.callbacks.Callback, stage + hook)
+    for cls in (DeadUnitMonitor, GradientFlowMonitor):
+        assert getattr(cls, stage + hook) is base
