@@ -29,15 +29,22 @@ __all__ = [
 
 
 def _const(value, x):
-    return ops.cast(value, x.dtype)
+    # Not ops.cast: on TensorFlow that first makes a float32 tensor of a
+    # Python float, so float64 would get 0.1 as 0.10000000149011612.
+    return ops.convert_to_tensor(value, dtype=x.dtype)
 
 
 def leaky_relu(x, negative_slope=0.01):
     """``x`` if ``x >= 0`` else ``negative_slope * x``.
 
     Derivative: ``1`` for ``x > 0``, ``negative_slope`` for ``x < 0``.
-    Uses the fused ``keras.ops.leaky_relu`` kernel.
+    Uses the fused ``keras.ops.leaky_relu`` kernel, except in float64:
+    TensorFlow's kernel holds the slope as a float32 attribute (a relative
+    error of 1e-8), so float64 takes the exact ``where`` form.
     """
+    if backend.standardize_dtype(x.dtype) == "float64":
+        slope = _const(negative_slope, x)
+        return ops.where(ops.greater_equal(x, 0), x, slope * x)
     return ops.leaky_relu(x, negative_slope=float(negative_slope))
 
 
@@ -105,7 +112,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, seed=None):
             reproducible slopes inside a compiled function).
     """
     if not training:
-        return ops.leaky_relu(x, negative_slope=(lower + upper) / 2.0)
+        return leaky_relu(x, negative_slope=(lower + upper) / 2.0)
     slope = random.uniform(
         ops.shape(x), minval=lower, maxval=upper, dtype=x.dtype, seed=seed
     )
@@ -129,9 +136,17 @@ def celu(x, alpha=1.0):
     ``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
 
     Derivative: ``1`` for ``x > 0``, ``exp(x / alpha)`` for ``x <= 0``.
-    Uses the fused ``keras.ops.celu`` kernel.
+
+    Written as one ``where`` over an ``expm1`` branch that only sees
+    ``x <= 0`` (double ``where``), not as ``keras.ops.celu``'s
+    ``maximum(x, 0) + minimum(0, ...)``: on TensorFlow both ``maximum`` and
+    ``minimum`` pass the full gradient at a tie, so ``keras.ops.celu`` has
+    derivative 2 (not 1) at ``x = 0``.
     """
-    return ops.celu(x, alpha=float(alpha))
+    positive = ops.greater(x, 0)
+    alpha = _const(alpha, x)
+    safe = ops.where(positive, _const(0, x), x)
+    return ops.where(positive, x, alpha * ops.expm1(safe / alpha))
 
 
 def selu(x):
