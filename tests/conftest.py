@@ -1,0 +1,62 @@
+"""Shared fixtures for the whole test suite.
+
+* ``rng``: a seeded ``numpy.random.Generator`` (same numbers every run).
+* After every test: ``plt.close("all")`` (when matplotlib is installed),
+  ``keras.backend.clear_session()`` and the global dtype policy reset to
+  ``float32``, so no test leaks figures, layer names or a mixed-precision
+  policy into the next.
+
+This directory is put on ``sys.path`` so test modules can import the shared
+helpers (``from layer_testing import run_layer_test``) however pytest was
+started (``python -m pytest``, ``pytest tests/layers``, from a clean clone).
+"""
+
+import os
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+try:  # matplotlib is an optional ([bench]/[test]) dependency.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+except ImportError:  # pragma: no cover - depends on the environment
+    plt = None
+
+
+@pytest.fixture
+def rng():
+    """A seeded NumPy generator; each test gets a fresh one."""
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture
+def float64_backend():
+    """Makes float64 tensors real on JAX (``jax_enable_x64`` for this test).
+
+    TensorFlow always has float64; JAX truncates it to float32 unless x64
+    is enabled, which would silently turn a float64 test into a float32 one.
+    """
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    import jax
+
+    with jax.enable_x64(True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _clean_global_state():
+    yield
+    if plt is not None:
+        plt.close("all")
+    keras.config.set_dtype_policy("float32")
+    keras.backend.clear_session()

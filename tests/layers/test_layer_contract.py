@@ -1,0 +1,126 @@
+"""Every layer, with non-default arguments, through ``run_layer_test``.
+
+Config and ``.keras`` round trips (``safe_mode=True``, no custom objects,
+identical predictions), symbolic and eager calls, weight shapes, one ``fit``
+step with and without XLA, ``mixed_float16`` / ``mixed_bfloat16``.
+"""
+
+import keras
+import pytest
+from layer_testing import run_layer_test
+
+from reluplug import constraints
+from reluplug import layers
+
+CASES = {
+    "leaky_relu": (layers.LeakyReLU, {"negative_slope": 0.2}, (None, 3), []),
+    "prelu_shared": (
+        layers.PReLU,
+        {"initial_slope": 0.1, "granularity": "shared"},
+        (None, 3),
+        [()],
+    ),
+    "prelu_channel_unknown_spatial": (
+        layers.PReLU,
+        {"initial_slope": 0.3, "granularity": "channel"},
+        (None, None, None, 3),
+        [(3,)],
+    ),
+    "prelu_channels_first_regularized": (
+        layers.PReLU,
+        {
+            "initial_slope": 0.05,
+            "channel_axis": 1,
+            "alpha_regularizer": keras.regularizers.L2(0.01),
+            "alpha_constraint": keras.constraints.NonNeg(),
+        },
+        (None, 3, 4, 5),
+        [(3, 1, 1)],
+    ),
+    "prelu_keras_drop_in": (
+        layers.PReLU,
+        {
+            "alpha_initializer": keras.initializers.Constant(0.2),
+            "shared_axes": [1, 2],
+        },
+        (None, None, None, 3),
+        [(1, 1, 3)],
+    ),
+    "rrelu": (
+        layers.RReLU,
+        {"lower": 0.05, "upper": 0.4, "seed": 7},
+        (None, 3),
+        [],
+    ),
+    "elu": (layers.ELU, {"alpha": 0.5}, (None, 3), []),
+    "celu": (layers.CELU, {"alpha": 2.0}, (None, 3), []),
+    "selu": (layers.SELU, {}, (None, 3), []),
+    "pelu_channels_first": (
+        layers.PELU,
+        {
+            "alpha": 1.5,
+            "beta": 0.7,
+            "min_value": 0.05,
+            "granularity": "channel",
+            "channel_axis": 1,
+        },
+        (None, 3, 4),
+        [(3, 1), (3, 1)],
+    ),
+    "srelu_shared": (
+        layers.SReLU,
+        {
+            "t_left": -0.5,
+            "a_left": 0.1,
+            "t_right": 2.0,
+            "a_right": 0.5,
+            "granularity": "shared",
+        },
+        (None, 4, 3),
+        [(), (), (), ()],
+    ),
+    "srelu_channel": (
+        layers.SReLU,
+        {"t_left": -0.5, "a_right": 0.8},
+        (None, 4, 3),
+        [(3,), (3,), (3,), (3,)],
+    ),
+    "swish_channel": (
+        layers.Swish,
+        {"beta": 1.5, "granularity": "channel"},
+        (None, 3),
+        [(3,)],
+    ),
+    "swish_fixed": (
+        layers.Swish,
+        {"beta": 2.0, "trainable": False},
+        (None, 3),
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_layer_contract(case, tmp_path, rng):
+    layer_cls, kwargs, input_shape, weight_shapes = CASES[case]
+    run_layer_test(
+        layer_cls,
+        kwargs,
+        input_shape,
+        tmp_path=tmp_path,
+        rng=rng,
+        expected_weight_shapes=weight_shapes,
+    )
+
+
+def test_every_public_layer_has_a_contract_case():
+    tested = {cls for cls, *_ in CASES.values()}
+    assert tested == {getattr(layers, name) for name in layers.__all__}
+
+
+def test_pelu_constraint_round_trips_through_config():
+    constraint = constraints.MinValue(0.3)
+    clone = constraints.MinValue.from_config(constraint.get_config())
+    assert clone.min_value == 0.3
+    with pytest.raises(ValueError, match=r"min_value.*Received: min_value=nan"):
+        constraints.MinValue(float("nan"))

@@ -1,0 +1,351 @@
+"""Outputs and gradients of every layer against NumPy float64 references.
+
+Each layer has ``_ref_<name>`` (the formula of its docstring) and
+``_dref_<name>`` (the documented derivative ``f'(x)``), written in NumPy
+float64 independently of ``reluplug.activations``.
+
+Decisions:
+
+* Inputs: 0, +-1e-30, +-1, +-20, +-100, +-1e4, NaN, +-inf and a few moderate
+  values, in float16, bfloat16, float32 and float64. The reference is
+  computed on the input *after* casting to the dtype (float16 turns 1e-30
+  into 0; bfloat16 turns 1e4 into 9984), so the test measures the
+  activation, not the cast.
+* Tolerance: ``rtol = 4 eps(dtype)`` for outputs (a constant cast to the dtype
+  plus one or two roundings); for gradients also ``atol = 4 eps`` because
+  backends may form ``f'`` from the rounded output (``y + alpha``), which is
+  exact only to ``eps * alpha`` in absolute terms.
+* ``Swish(-inf)`` is NaN: ``-inf * sigmoid(-inf) = -inf * 0`` by IEEE 754,
+  as in ``keras.ops.silu`` and PyTorch's ``silu``. The reference uses the
+  same formula, so it is accepted, not patched (a ``where`` would cost a
+  pass over memory in every call for an input no network produces).
+* Gradients must be finite at every finite input, in every dtype (the
+  classic ``where`` + ``exp`` bug gives NaN at x = 1e4). At a kink of ``f'``
+  (x = 0 for the piecewise-linear and ELU-type functions), and within
+  ``eps`` of it, only finiteness is checked: there finite precision cannot
+  tell the two sides apart (TensorFlow's SELU kernel picks the side from the
+  rounded output, so ``SELU'(-1e-30)`` is ``scale``, not
+  ``scale * alpha``). CELU, PELU and Swish have a continuous ``f'``: no kink
+  is exempt. Gradient tolerance: ``rtol = 8 eps``, ``atol = 16 eps`` (``f'``
+  is a composite of several rounded operations).
+"""
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+from layer_testing import FLOAT_DTYPES
+from layer_testing import grads
+from layer_testing import to_numpy64
+from scipy.special import expit
+
+from reluplug import layers
+
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+SPECIAL = np.array(
+    [0.0, 1e-30, -1e-30, 1.0, -1.0, 20.0, -20.0, 100.0, -100.0, 1e4, -1e4]
+    + [0.5, -0.5, 3.0, -3.0, -2.0, 2.5]
+    + [np.nan, np.inf, -np.inf]
+)
+FINITE = SPECIAL[np.isfinite(SPECIAL)]
+EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}
+EPS["float64"] = 2.0**-52
+TINY = {"float16": 6e-8, "bfloat16": 1e-38, "float32": 1e-38}
+TINY["float64"] = 1e-300
+
+
+# --------------------------------------------------------------- references
+def _ref_leaky_relu(x, negative_slope=0.1):
+    return np.where(x >= 0, x, negative_slope * x)
+
+
+def _dref_leaky_relu(x, negative_slope=0.1):
+    return np.where(x > 0, 1.0, negative_slope)
+
+
+def _ref_prelu(x, alpha=0.3):
+    return np.where(x >= 0, x, alpha * x)
+
+
+def _dref_prelu(x, alpha=0.3):
+    return np.where(x > 0, 1.0, alpha)
+
+
+def _ref_rrelu(x, lower=0.1, upper=0.3):
+    # Inference: the mean slope.
+    return _ref_leaky_relu(x, (lower + upper) / 2)
+
+
+def _dref_rrelu(x, lower=0.1, upper=0.3):
+    return _dref_leaky_relu(x, (lower + upper) / 2)
+
+
+def _ref_elu(x, alpha=0.5):
+    return np.where(x > 0, x, alpha * np.expm1(x))
+
+
+def _dref_elu(x, alpha=0.5):
+    return np.where(x > 0, 1.0, alpha * np.exp(x))
+
+
+def _ref_celu(x, alpha=2.0):
+    return np.maximum(0, x) + np.minimum(0, alpha * np.expm1(x / alpha))
+
+
+def _dref_celu(x, alpha=2.0):
+    return np.where(x > 0, 1.0, np.exp(x / alpha))
+
+
+def _ref_selu(x):
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
+
+
+def _dref_selu(x):
+    return SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x))
+
+
+def _ref_pelu(x, alpha=1.5, beta=0.7):
+    return np.where(x >= 0, alpha / beta * x, alpha * np.expm1(x / beta))
+
+
+def _dref_pelu(x, alpha=1.5, beta=0.7):
+    return np.where(x >= 0, alpha / beta, alpha / beta * np.exp(x / beta))
+
+
+def _dref_pelu_alpha(x, alpha=1.5, beta=0.7):
+    return np.where(x >= 0, x / beta, np.expm1(x / beta))
+
+
+def _dref_pelu_beta(x, alpha=1.5, beta=0.7):
+    scale = -alpha * x / beta**2
+    return np.where(x >= 0, scale, scale * np.exp(x / beta))
+
+
+SRELU = {"t_left": -0.5, "a_left": 0.1, "t_right": 2.0, "a_right": 0.5}
+
+
+def _ref_srelu(x, t_left=-0.5, a_left=0.1, t_right=2.0, a_right=0.5):
+    return np.where(
+        x >= t_right,
+        t_right + a_right * (x - t_right),
+        np.where(x <= t_left, t_left + a_left * (x - t_left), x),
+    )
+
+
+def _dref_srelu(x, t_left=-0.5, a_left=0.1, t_right=2.0, a_right=0.5):
+    return np.where(x > t_right, a_right, np.where(x < t_left, a_left, 1.0))
+
+
+def _dref_srelu_params(x, t_left=-0.5, a_left=0.1, t_right=2.0, a_right=0.5):
+    """``(df/dt_left, df/da_left, df/dt_right, df/da_right)``."""
+    left, right = x < t_left, x > t_right
+    zero = np.zeros_like(x)
+    return (
+        np.where(left, 1.0 - a_left, zero),
+        np.where(left, x - t_left, zero),
+        np.where(right, 1.0 - a_right, zero),
+        np.where(right, x - t_right, zero),
+    )
+
+
+def _ref_swish(x, beta=1.5):
+    return x * expit(beta * x)
+
+
+def _dref_swish(x, beta=1.5):
+    s = expit(beta * x)
+    return s + beta * x * s * (1 - s)
+
+
+def _dref_swish_beta(x, beta=1.5):
+    s = expit(beta * x)
+    return x**2 * s * (1 - s)
+
+
+def _weights(*names):
+    """Reads the layer's parameters (float64) for the reference.
+
+    Keras' ``Constant`` initializer rounds its value to float32 even for a
+    float64 weight, so the reference uses the weights the layer holds.
+    """
+
+    def read(layer):
+        return {n: to_numpy64(getattr(layer, f"{n}_weight")) for n in names}
+
+    return read
+
+
+def _prelu_weights(layer):
+    return {"alpha": to_numpy64(layer.alpha)}
+
+
+def _none(layer):
+    return {}
+
+
+# name: (layer factory, reference, f', kinks of f', parameters, atol_eps).
+# atol_eps: absolute error allowed in units of eps. The fused ELU/SELU
+# kernels of TensorFlow compute ``exp(x) - 1`` (not ``expm1``), exact to
+# ``eps * alpha`` absolutely near 0 (ELU(-1e-30) is 0, not -1e-30).
+CASES = {
+    "leaky_relu": (
+        lambda dt: layers.LeakyReLU(negative_slope=0.1, dtype=dt),
+        _ref_leaky_relu,
+        _dref_leaky_relu,
+        (0.0,),
+        _none,
+        0,
+    ),
+    "prelu": (
+        lambda dt: layers.PReLU(initial_slope=0.3, dtype=dt),
+        _ref_prelu,
+        _dref_prelu,
+        (0.0,),
+        _prelu_weights,
+        0,
+    ),
+    "rrelu": (
+        lambda dt: layers.RReLU(lower=0.1, upper=0.3, seed=1, dtype=dt),
+        _ref_rrelu,
+        _dref_rrelu,
+        (0.0,),
+        _none,
+        0,
+    ),
+    "elu": (
+        lambda dt: layers.ELU(alpha=0.5, dtype=dt),
+        _ref_elu,
+        _dref_elu,
+        (0.0,),
+        _none,
+        4 * 0.5,
+    ),
+    "celu": (
+        lambda dt: layers.CELU(alpha=2.0, dtype=dt),
+        _ref_celu,
+        _dref_celu,
+        (),
+        _none,
+        0,
+    ),
+    "selu": (
+        lambda dt: layers.SELU(dtype=dt),
+        _ref_selu,
+        _dref_selu,
+        (0.0,),
+        _none,
+        4 * SELU_SCALE * SELU_ALPHA,
+    ),
+    "pelu": (
+        lambda dt: layers.PELU(alpha=1.5, beta=0.7, dtype=dt),
+        _ref_pelu,
+        _dref_pelu,
+        (),
+        _weights("alpha", "beta"),
+        0,
+    ),
+    "srelu": (
+        lambda dt: layers.SReLU(**SRELU, granularity="shared", dtype=dt),
+        _ref_srelu,
+        _dref_srelu,
+        (SRELU["t_left"], SRELU["t_right"]),
+        _weights("t_left", "a_left", "t_right", "a_right"),
+        0,
+    ),
+    "swish": (
+        lambda dt: layers.Swish(beta=1.5, dtype=dt),
+        _ref_swish,
+        _dref_swish,
+        (),
+        _weights("beta"),
+        0,
+    ),
+    "swish_silu": (
+        lambda dt: layers.Swish(beta=1.0, trainable=False, dtype=dt),
+        lambda x: _ref_swish(x, 1.0),
+        lambda x: _dref_swish(x, 1.0),
+        (),
+        _none,
+        0,
+    ),
+}
+PARAMS = [(n, dt) for n in sorted(CASES) for dt in FLOAT_DTYPES]
+
+
+def _cast(values, dtype):
+    """``values`` as a backend tensor of ``dtype`` + the cast values (f64)."""
+    x = keras.ops.cast(keras.ops.convert_to_tensor(values[None, :]), dtype)
+    return x, to_numpy64(x)[0]
+
+
+@pytest.mark.usefixtures("float64_backend")
+@pytest.mark.parametrize("name, dtype", PARAMS)
+def test_output_matches_float64_reference(name, dtype):
+    make, ref, _, _, params, atol_eps = CASES[name]
+    x, x64 = _cast(SPECIAL, dtype)
+    layer = make(dtype)
+    out = layer(x)
+    assert keras.backend.standardize_dtype(out.dtype) == dtype
+    with np.errstate(all="ignore"):
+        expected = ref(x64, **params(layer))
+    np.testing.assert_allclose(
+        to_numpy64(out)[0],
+        expected,
+        rtol=4 * EPS[dtype],
+        atol=max(TINY[dtype], atol_eps * EPS[dtype]),
+        equal_nan=True,
+        err_msg=f"{name} {dtype} at x={x64}",
+    )
+
+
+@pytest.mark.usefixtures("float64_backend")
+@pytest.mark.parametrize("name, dtype", PARAMS)
+def test_input_gradient_is_finite_and_documented(name, dtype):
+    make, _, dref, kinks, params, _ = CASES[name]
+    layer = make(dtype)
+    x, x64 = _cast(FINITE, dtype)
+    (dx,) = grads(layer, x)
+    dref = functools.partial(dref, **params(layer))
+    dx = dx[0]
+    assert np.all(np.isfinite(dx)), f"{name} {dtype}: {dict(zip(x64, dx))}"
+    near_kink = np.zeros(x64.shape, bool)
+    for kink in kinks:
+        near_kink |= np.abs(x64 - kink) <= EPS[dtype] * max(1.0, abs(kink))
+    smooth = ~near_kink
+    np.testing.assert_allclose(
+        dx[smooth],
+        dref(x64)[smooth],
+        rtol=8 * EPS[dtype],
+        atol=16 * EPS[dtype],
+        err_msg=f"{name} {dtype} at x={x64[smooth]}",
+    )
+
+
+def _away_from_kinks(rng, kinks, n=24, low=-6.0, high=6.0):
+    x = rng.uniform(low, high, size=4 * n)
+    for kink in kinks:
+        x = x[np.abs(x - kink) > 1e-3]
+    return np.concatenate([x[:n], [-20.0, -1.0, 1.0, 20.0]])
+
+
+@pytest.mark.usefixtures("float64_backend")
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_derivative_by_finite_differences(name, rng):
+    """Central differences of the layer (float64) == f' == autodiff."""
+    make, _, dref, kinks, params, _ = CASES[name]
+    layer = make("float64")
+    x64 = _away_from_kinks(rng, kinks)
+    layer.build((1, len(x64)))
+    dref = functools.partial(dref, **params(layer))
+    step = 1e-6 * np.maximum(1.0, np.abs(x64))
+
+    def f(values):
+        return to_numpy64(layer(keras.ops.convert_to_tensor(values[None])))[0]
+
+    numeric = (f(x64 + step) - f(x64 - step)) / (2 * step)
+    np.testing.assert_allclose(numeric, dref(x64), rtol=1e-6, atol=1e-8)
+    (dx,) = grads(layer, keras.ops.convert_to_tensor(x64[None]))
+    np.testing.assert_allclose(dx[0], dref(x64), rtol=1e-12, atol=1e-14)
