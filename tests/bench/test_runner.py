@@ -239,3 +239,17 @@ def test_process_executor_matches_sequential(finished_run, tmp_path):
     a = pd.read_csv(out / "runs.csv").drop(columns=list(TIMING))
     b = pd.read_csv(tmp_path / "p" / "runs.csv").drop(columns=list(TIMING))
     pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_executor_matches_sequential(finished_run, tmp_path):
+    pytest.importorskip("ray")
+    path, out, _ = finished_run
+    summary = run_suite(
+        config.load(path), str(tmp_path / "r"), executor="ray", workers=2
+    )
+    assert summary.counts == {"completed": 4}
+    a = pd.read_csv(out / "runs.csv").drop(columns=list(TIMING))
+    b = pd.read_csv(tmp_path / "r" / "runs.csv").drop(columns=list(TIMING))
+    pd.testing.assert_frame_equal(a, b)
