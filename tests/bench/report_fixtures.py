@@ -43,19 +43,19 @@ def make_history(rng, epochs, *, start, end, mode="max", monitors=True):
     return rows
 
 
-def make_monitors(rng, epochs, *, dead_end=0.1, grad0=0.05):
+def make_monitors(rng, epochs, *, dead_end=0.1, grad0=0.05, layers=LAYERS):
     """Long-form monitor rows: epoch 0 (init) .. epochs, per layer."""
     rows = []
     for epoch in range(0, epochs + 1):
-        for depth, layer in enumerate(LAYERS, start=1):
-            frac = epoch / max(epochs, 1)
+        for depth, layer in enumerate(layers, start=1):
+            frac = epoch / max(epochs, 1) * (1 + rng.normal(0, 0.1))
             rows.append(
                 {
                     "epoch": epoch,
                     "quantity": "dead_fraction",
                     "layer": layer,
                     "depth": depth,
-                    "value": float(dead_end * frac * depth / len(LAYERS)),
+                    "value": float(dead_end * frac * depth / len(layers)),
                 }
             )
             rows.append(
@@ -97,6 +97,7 @@ def trial_record(
     error=None,
     rng=None,
     task_params=None,
+    n_layers=3,
 ):
     """One trial record per the run-folder contract (schema version 1)."""
     rng = rng if rng is not None else np.random.default_rng(seed)
@@ -114,7 +115,10 @@ def trial_record(
     ok = status == "completed"
     if init_sha256 is None:
         init_sha256 = hashlib.sha256(f"{task}/{seed}".encode()).hexdigest()
-    mons = make_monitors(rng, len(history)) if monitors and history else []
+    layers = [f"act_{i}" for i in range(1, n_layers + 1)]
+    mons = []
+    if monitors and history:
+        mons = make_monitors(rng, len(history), layers=layers)
     times = [h["epoch_time_s"] for h in history]
     return {
         "schema_version": 1,
@@ -215,9 +219,20 @@ def known_run(run_dir, *, epochs=6, monitors=True):
 
 
 def synthetic_run(
-    run_dir, *, n_tasks=6, n_acts=9, n_seeds=5, epochs=15, seed=0
+    run_dir,
+    *,
+    n_tasks=6,
+    n_acts=12,
+    n_seeds=5,
+    epochs=10,
+    seed=0,
+    deep_layers=12,
 ):
-    """A full-size synthetic run (the standard suite's shape), for speed."""
+    """A synthetic run of the standard suite's shape, to time the report.
+
+    12 activations x 6 tasks x 5 seeds x 10 epochs, monitors on; the last
+    task has `deep_layers` layers (like `deep_mlp`), the others 3.
+    """
     rng = np.random.default_rng(seed)
     acts = ["relu"] + [f"act_{i}" for i in range(1, n_acts)]
     records = []
@@ -236,6 +251,7 @@ def synthetic_run(
                         epochs=epochs,
                         rng=rng,
                         suite="standard",
+                        n_layers=deep_layers if t == n_tasks - 1 else 3,
                     )
                 )
     return write_run(run_dir, records, suite="standard")

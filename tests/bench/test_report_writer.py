@@ -66,8 +66,8 @@ def test_writes_every_format(known_report):
     pngs = sorted(k for k in written if k.endswith(".png"))
     svgs = sorted(k for k in written if k.endswith(".svg"))
     assert [p[:-4] for p in pngs] == [s[:-4] for s in svgs]
-    # heatmap + per task: curves, test, paired, dead, inactive, grad, time
-    assert len(pngs) == 1 + 2 * 7
+    # heatmap + per task: curves, test, paired, units, grad, time
+    assert len(pngs) == 1 + 2 * 6
     assert "figures/acc_task-curves.png" in written
     for key in svgs:
         assert written[key].read_text().lstrip().startswith("<?xml")
@@ -175,8 +175,8 @@ def test_monitors_off_panels_say_so(partial_report):
     joined = " ".join(_parse(run_dir / "report.html").text)
     assert "No dead fraction per layer recorded" in joined
     assert "No gradient norms recorded" in joined
-    assert "figures/quiet_task-dead.png" not in written
-    assert "figures/acc_task-dead.png" in written
+    assert "figures/quiet_task-units.png" not in written
+    assert "figures/acc_task-units.png" in written
     assert "figures/quiet_task-curves.png" in written
 
 
@@ -209,7 +209,7 @@ def test_formats_subset_and_validation(tmp_path):
     assert not (run_dir / "figures").exists()
     written = write_report(run_dir, formats=("html",))
     assert sorted(written) == ["report.html"]
-    assert len(_parse(run_dir / "report.html").imgs) == 15
+    assert len(_parse(run_dir / "report.html").imgs) == 13
     with pytest.raises(ValueError, match=r"`formats`.*'pdf'"):
         write_report(run_dir, formats=("csv", "pdf"))
 

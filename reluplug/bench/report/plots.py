@@ -13,7 +13,11 @@ pyplot's global state.
 
 import numpy as np
 import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import LogLocator
 from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import NullFormatter
 
 from reluplug.bench.report import stats
 
@@ -161,6 +165,7 @@ def plot_unit_fraction(
     hue="activation",
     hue_order=None,
     palette=None,
+    errorbar=t_errorbar,
     ax=None,
 ):
     """Fraction of dead (or inactive) units over epochs, epoch 0 = init.
@@ -173,6 +178,8 @@ def plot_unit_fraction(
         hue: Column that separates the curves.
         hue_order: Order of the `hue` levels.
         palette: Seaborn palette.
+        errorbar: Band over seeds (the t-based 95% CI by default); `None`
+            draws the mean only.
         ax: Axes to draw on; defaults to the current Axes.
 
     Returns:
@@ -180,6 +187,9 @@ def plot_unit_fraction(
     """
     ax = _ax(ax)
     data = monitors[monitors["quantity"] == quantity] if len(monitors) else []
+    if len(data) and errorbar is None:
+        # Aggregate once here: much faster than seaborn's per-group apply.
+        data = data.groupby([hue, "epoch"], as_index=False)["value"].mean()
     if not len(data):
         return _empty(ax, f"no {quantity} recorded (monitors off?)")
     sns.lineplot(
@@ -189,7 +199,7 @@ def plot_unit_fraction(
         hue=hue,
         hue_order=_order(data, hue, hue_order),
         palette=palette,
-        errorbar=t_errorbar,
+        errorbar=errorbar,
         ax=ax,
     )
     ax.set_ylabel(quantity.replace("_", " "))
@@ -218,6 +228,9 @@ def grad_norm_ends(monitors):
 def plot_grad_norm(monitors, *, hue_order=None, palette=None, ax=None):
     """Gradient norm per layer depth at init (dashed) and at the end, log y.
 
+    Draws one line per activation and moment (mean over seeds) with plain
+    matplotlib; the legend lists activations (colour) and moments (style).
+
     Args:
         monitors: Monitor table (`frames.monitors_frame`), one task.
         hue_order: Order of the activations.
@@ -233,22 +246,35 @@ def plot_grad_norm(monitors, *, hue_order=None, palette=None, ax=None):
         data = data[data["value"] > 0]
     if not len(data):
         return _empty(ax, "no grad_norm recorded (monitors off?)")
-    sns.lineplot(
-        data=data,
-        x="depth",
-        y="value",
-        hue="activation",
-        hue_order=_order(data, "activation", hue_order),
-        style="when",
-        style_order=["init", "end"],
-        dashes={"init": (2, 2), "end": ""},
-        markers={"init": "o", "end": "s"},
-        palette=palette,
-        errorbar=None,
-        estimator="mean",
-        ax=ax,
-    )
+    # Plain matplotlib on pre-computed means: seaborn's style semantics
+    # cost more than the whole rest of the figure here.
+    means = data.groupby(["activation", "when", "depth"])["value"].mean()
+    order = _order(data, "activation", hue_order)
+    colors = palette or dict(zip(order, sns.color_palette(n_colors=len(order))))
+    styles = {"init": ("--", "o"), "end": ("-", "s")}
+    for act in order:
+        for when, (ls, marker) in styles.items():
+            if (act, when) not in means.index.droplevel("depth"):
+                continue
+            m = means.loc[(act, when)]
+            ax.plot(
+                m.index.to_numpy(),
+                m.to_numpy(),
+                linestyle=ls,
+                marker=marker,
+                markersize=4,
+                color=colors[act],
+            )
+    handles = [Line2D([], [], color=colors[a], label=a) for a in order]
+    handles += [
+        Line2D([], [], color="0.3", linestyle=ls, marker=mk, label=w)
+        for w, (ls, mk) in styles.items()
+    ]
+    ax.legend(handles=handles, title="activation / when")
     ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("gradient norm")
     ax.set_xlabel("layer depth")
     ax.set_xticks(sorted(data["depth"].dropna().unique()))

@@ -227,6 +227,9 @@ def summarize(
     if conflicts is not None and len(conflicts):
         bad = set(zip(conflicts["task"], conflicts["seed"]))
     ok = runs[(runs["status"] == "completed") & runs["test_metric"].notna()]
+    by_trial = {}
+    if history is not None and len(history):
+        by_trial = dict(tuple(history.groupby("trial_id", sort=False)))
     for task, g in runs.groupby("task", sort=True):
         base = _baseline_of(g, baseline)
         mode = _first(g["metric_mode"]) or "max"
@@ -263,7 +266,7 @@ def summarize(
                     tie_tol=tie_tol,
                 )
             )
-            row.update(_time_to_baseline(history, aok, bvals, seeds, mode))
+            row.update(_time_to_baseline(by_trial, aok, bvals, seeds, mode))
             t_act = aok["mean_epoch_time_s"].mean()
             t_base = bvals["mean_epoch_time_s"].mean() if base else np.nan
             row["epoch_time_s"] = t_act
@@ -277,15 +280,14 @@ def summarize(
     return _add_ranks(df)
 
 
-def _time_to_baseline(history, aok, bvals, seeds, mode):
+def _time_to_baseline(by_trial, aok, bvals, seeds, mode):
     out = {
         "n_reached_baseline": 0,
         "epochs_to_baseline": np.nan,
         "seconds_to_baseline": np.nan,
     }
-    if history is None or not len(history) or not seeds:
+    if not by_trial or not seeds:
         return out
-    by_trial = dict(tuple(history.groupby("trial_id", sort=False)))
     epochs, secs = [], []
     for seed in seeds:
         hb = by_trial.get(bvals.loc[seed, "trial_id"])

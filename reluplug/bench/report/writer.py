@@ -8,6 +8,8 @@ import re
 import struct
 from pathlib import Path
 
+import matplotlib
+import numpy as np
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -19,6 +21,8 @@ from reluplug.bench.report import stats
 
 FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
+MAX_LAYER_PANELS = 6  # evenly spaced layers, first and last included
+MAX_BANDS = 4  # CI bands in per-layer panels only up to this many activations
 UNIT_FRACTIONS = ("dead_fraction", "inactive_fraction", "saturated_fraction")
 
 
@@ -77,6 +81,8 @@ class _Renderer:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI)
         png = buf.getvalue()
+        # Keep the layout just computed instead of redoing it for the SVG.
+        fig.set_layout_engine("none")
         if "png" in self.formats:
             path = self.fig_dir / f"{name}.png"
             _atomic_write(path, png)
@@ -84,7 +90,9 @@ class _Renderer:
         if "svg" in self.formats:
             path = self.fig_dir / f"{name}.svg"
             buf = io.StringIO()
-            fig.savefig(buf, format="svg")
+            # Text as <text>, not glyph paths: smaller and faster files.
+            with matplotlib.rc_context({"svg.fonttype": "none"}):
+                fig.savefig(buf, format="svg")
             _atomic_write(path, buf.getvalue())
             self.written[f"figures/{name}.svg"] = path
         width, height = _png_size(png)
@@ -101,6 +109,66 @@ def _palette(labels, baseline=None):
     if baseline is not None:
         palette[baseline] = (0.2, 0.2, 0.2)
     return palette
+
+
+def _unit_figure(task, stem, mons, quantities, order, render, kw):
+    """Unit fractions: one row per quantity, one column per layer."""
+    q = mons[mons["quantity"].isin(quantities)]
+    layers = list(
+        q[["depth", "layer"]]
+        .drop_duplicates()
+        .sort_values(["depth", "layer"])["layer"]
+        .drop_duplicates()
+    )
+    shown = layers
+    if len(layers) > MAX_LAYER_PANELS:
+        idx = np.linspace(0, len(layers) - 1, MAX_LAYER_PANELS)
+        shown = [layers[i] for i in sorted(set(np.round(idx).astype(int)))]
+    band = len(order) <= MAX_BANDS
+    nrows, ncols = len(quantities), len(shown)
+    fig = _figure(figsize=(2.6 * ncols + 1.6, 2.4 * nrows + 0.3))
+    axes = fig.subplots(nrows, ncols, sharey="row", squeeze=False)
+    for r, quantity in enumerate(quantities):
+        for c, layer in enumerate(shown):
+            ax = axes[r, c]
+            plots.plot_unit_fraction(
+                q[q["layer"] == layer],
+                quantity=quantity,
+                hue_order=order,
+                errorbar=plots.t_errorbar if band else None,
+                ax=ax,
+                **kw,
+            )
+            if r == 0:
+                ax.set_title(str(layer), fontsize=10)
+            if r != nrows - 1:
+                ax.set_xlabel("")
+            if c:
+                ax.set_ylabel("")
+            legend = ax.get_legend()
+            if legend is not None:
+                if not fig.legends:
+                    fig.legend(
+                        legend.legend_handles,
+                        [t.get_text() for t in legend.get_texts()],
+                        title="activation",
+                        loc="outside right upper",
+                        frameon=False,
+                    )
+                legend.remove()
+        # The row shares y; the first panel's limits would clip the others.
+        top = max(
+            (ax.dataLim.ymax for ax in axes[r] if ax.has_data()), default=0
+        )
+        axes[r, 0].set_ylim(0, top * 1.05 if top > 0 else 1.0)
+    caption = (
+        f"{task}: {', '.join(x.replace('_', ' ') for x in quantities)} per "
+        "layer over epochs (0 = at initialisation), mean over seeds"
+    )
+    caption += " with 95% CI" if band else ""
+    if len(shown) < len(layers):
+        caption += f"; {len(shown)} of {len(layers)} layers shown"
+    return render(fig, f"{stem}-units", caption)
 
 
 def _task_figures(task, data, summary, render, order, palette):
@@ -158,45 +226,17 @@ def _task_figures(task, data, summary, render, order, palette):
             "No paired comparison: the baseline has no completed trial here."
         )
     why = "monitors off" if not len(mons) else "not measured for these sites"
-    for quantity in UNIT_FRACTIONS:
-        q = mons[mons["quantity"] == quantity] if len(mons) else mons
-        if not len(q):
-            if quantity != "saturated_fraction":
-                notes.append(
-                    f"No {quantity.replace('_', ' ')} per layer recorded for "
-                    f"this task ({why})."
-                )
-            continue
-        layers = (
-            q[["depth", "layer"]]
-            .drop_duplicates()
-            .sort_values(["depth", "layer"])
-        )
-        n = len(layers)
-        ncols = min(n, 4)
-        nrows = -(-n // ncols)
-        fig = _figure(figsize=(3.2 * ncols + 1.2, 2.8 * nrows))
-        axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
-        for i, (ax, layer) in enumerate(zip(axes, layers["layer"])):
-            plots.plot_unit_fraction(
-                q[q["layer"] == layer],
-                quantity=quantity,
-                hue_order=order,
-                ax=ax,
-                **kw,
+    present = set(mons["quantity"]) if len(mons) else set()
+    for quantity in ("dead_fraction", "inactive_fraction"):
+        if quantity not in present:
+            notes.append(
+                f"No {quantity.replace('_', ' ')} per layer recorded for "
+                f"this task ({why})."
             )
-            ax.set_title(str(layer), fontsize=10)
-            if i != n - 1 and ax.get_legend() is not None:
-                ax.get_legend().remove()
-        for ax in axes[n:]:
-            ax.set_visible(False)
+    quantities = [q for q in UNIT_FRACTIONS if q in present]
+    if quantities:
         figs.append(
-            render(
-                fig,
-                f"{stem}-{quantity.split('_')[0]}",
-                f"{task}: {quantity.replace('_', ' ')} per layer over epochs "
-                "(0 = at initialisation), mean and 95% CI over seeds",
-            )
+            _unit_figure(task, stem, mons, quantities, order, render, kw)
         )
     g = plots.grad_norm_ends(mons) if len(mons) else mons
     if len(g):
