@@ -58,6 +58,7 @@ def test_monitors_off_gives_empty_frames_not_errors(tmp_path):
 
 def test_partial_run_lists_failed_diverged_missing_and_unreadable(tmp_path):
     run_dir, info = partial_run(tmp_path)
+    (run_dir / "trials" / ".partial.json").write_text("{")  # temp file
     data = frames.load_run(run_dir)
     status = data.runs.set_index(["task", "activation", "seed"])["status"]
     task, act, seed = info["failed"]
@@ -67,6 +68,7 @@ def test_partial_run_lists_failed_diverged_missing_and_unreadable(tmp_path):
     assert data.missing_ids == info["missing_ids"]
     assert data.missing_cells.values.tolist() == [list(info["missing"])]
     assert [name for name, _ in data.unreadable] == ["truncated.json"]
+    assert ".partial.json" not in str(data.unreadable)
     failed = data.runs[data.runs["status"] == "failed"].iloc[0]
     assert failed["error_type"] == "ValueError"
     assert np.isnan(failed["test_metric"])

@@ -155,6 +155,8 @@ def read_trials(run_dir):
         )
     records, unreadable = [], []
     for path in sorted((run_dir / "trials").glob("*.json")):
+        if path.name.startswith("."):
+            continue  # a writer's temporary file
         try:
             rec = _read_json(path)
         except (OSError, ValueError) as e:
