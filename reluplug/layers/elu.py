@@ -24,7 +24,8 @@ class ELU(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.ELU(alpha=2.0)
-    >>> np.round(np.asarray(layer(np.array([[-1.0, 0.0, 3.0]]))), 4).tolist()
+    >>> y = layer(np.array([[-1.0, 0.0, 3.0]]))
+    >>> np.round(np.asarray(y, "float64"), 4).tolist()
     [[-1.2642, 0.0, 3.0]]
 
     Args:

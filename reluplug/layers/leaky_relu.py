@@ -24,7 +24,8 @@ class LeakyReLU(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.LeakyReLU(negative_slope=0.1)
-    >>> np.asarray(layer(np.array([[-2.0, 0.0, 3.0]]))).tolist()
+    >>> y = layer(np.array([[-2.0, 0.0, 3.0]]))
+    >>> np.round(np.asarray(y, "float64"), 6).tolist()
     [[-0.2, 0.0, 3.0]]
 
     Args:

@@ -31,7 +31,8 @@ class PReLU(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.PReLU(initial_slope=0.25)
-    >>> np.asarray(layer(np.array([[-2.0, 0.0, 3.0]]))).tolist()
+    >>> y = layer(np.array([[-2.0, 0.0, 3.0]]))
+    >>> np.round(np.asarray(y, "float64"), 6).tolist()
     [[-0.5, 0.0, 3.0]]
 
     Args:

@@ -26,7 +26,8 @@ class RReLU(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.RReLU(lower=0.1, upper=0.3, seed=0)
-    >>> np.round(np.asarray(layer(np.array([[-2.0, 3.0]]))), 6).tolist()
+    >>> y = layer(np.array([[-2.0, 3.0]]))
+    >>> np.round(np.asarray(y, "float64"), 6).tolist()
     [[-0.4, 3.0]]
 
     Args:

@@ -25,7 +25,8 @@ class SELU(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.SELU()
-    >>> np.round(np.asarray(layer(np.array([[-1.0, 0.0, 1.0]]))), 4).tolist()
+    >>> y = layer(np.array([[-1.0, 0.0, 1.0]]))
+    >>> np.round(np.asarray(y, "float64"), 4).tolist()
     [[-1.1113, 0.0, 1.0507]]
 
     Reference:

@@ -34,7 +34,8 @@ class SReLU(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.SReLU(t_left=0.0, a_left=0.1, t_right=2.0, a_right=0.5)
-    >>> np.asarray(layer(np.array([[-2.0, 1.0, 4.0]]))).tolist()
+    >>> y = layer(np.array([[-2.0, 1.0, 4.0]]))
+    >>> np.round(np.asarray(y, "float64"), 6).tolist()
     [[-0.2, 1.0, 3.0]]
 
     Args:

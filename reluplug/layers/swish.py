@@ -30,7 +30,8 @@ class Swish(keras.layers.Layer):
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.Swish(beta=1.0, trainable=False)
-    >>> np.round(np.asarray(layer(np.array([[-1.0, 0.0, 2.0]]))), 4).tolist()
+    >>> y = layer(np.array([[-1.0, 0.0, 2.0]]))
+    >>> np.round(np.asarray(y, "float64"), 4).tolist()
     [[-0.2689, 0.0, 1.7616]]
 
     Args:
