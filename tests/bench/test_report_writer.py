@@ -254,3 +254,28 @@ def test_slug_is_file_safe_and_unique(text, expected):
         assert s == expected
     else:
         assert s != slug(text + "x")
+
+
+def test_task_where_everything_failed_still_reports(tmp_path):
+    err = {"type": "RuntimeError", "message": "OOM", "traceback": "tb"}
+    recs = [
+        trial_record(task="ok", activation=a, seed=s)
+        for a in ("relu", "elu")
+        for s in range(2)
+    ] + [
+        trial_record(
+            task="broken", activation=a, seed=s, status="failed", error=err
+        )
+        for a in ("relu", "elu")
+        for s in range(2)
+    ]
+    write_report(write_run(tmp_path, recs))
+    joined = " ".join(_parse(tmp_path / "report.html").text)
+    assert "no completed trial" in joined
+    assert "No paired comparison" in joined
+    assert joined.count("RuntimeError: OOM") == 4
+    s = pd.read_csv(tmp_path / "summary.csv").set_index(["task", "activation"])
+    assert s.loc[("broken", "elu"), "n_failed"] == 2
+    assert pd.isna(s.loc[("broken", "elu"), "mean"])
+    assert pd.isna(s.loc[("broken", "elu"), "rank"])
+    assert s.loc[("broken", "elu"), "mean_rank"] == s.loc[("ok", "elu"), "rank"]

@@ -205,8 +205,9 @@ def summarize(
 
     `rank` orders activations within a task by mean test metric (1 = best,
     respecting the metric mode, ties share the average rank, activations
-    without any completed trial rank last); `mean_rank` is the mean of an
-    activation's ranks over the tasks it ran in.
+    without any completed trial rank last; a task where nothing completed
+    ranks no one); `mean_rank` is the mean of an activation's ranks over the
+    tasks that rank it.
 
     Args:
         runs: The runs table (`frames.runs_frame`).
@@ -314,9 +315,10 @@ def _add_ranks(df):
     ranks = []
     for _, g in df.groupby("task", sort=False):
         asc = (g["metric_mode"].iloc[0] or "max") == "min"
-        ranks.append(
-            g["mean"].rank(ascending=asc, method="average", na_option="bottom")
-        )
+        r = g["mean"].rank(ascending=asc, method="average", na_option="bottom")
+        if g["mean"].isna().all():
+            r[:] = np.nan  # nothing completed: the task ranks no one
+        ranks.append(r)
     df["rank"] = pd.concat(ranks)
     df["mean_rank"] = df.groupby("activation")["rank"].transform("mean")
     return df
