@@ -208,6 +208,9 @@ def get(identifier, **params):
     key = identifier.lower()
     if key not in _REGISTRY and key not in _keras_builtins():
         key = snake_case(identifier)
+    if key not in _REGISTRY:  # a class name in any case: "LEAKYRELU"
+        by_class = {cls.__name__.lower(): k for k, cls in _REGISTRY.items()}
+        key = by_class.get(identifier.lower(), key)
     if key in _REGISTRY:
         return _REGISTRY[key](**params)
     if key in _keras_builtins():
