@@ -309,7 +309,7 @@ def main(argv=None):
     from rich.console import Console
 
     args = _parser().parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, markup=False, soft_wrap=True)
     if args.command == "list":
         return _list(console)
     if args.command == "run":

@@ -256,3 +256,12 @@ def test_shipped_suites(name):
         }
         assert layers | {"relu", "tanh", "sigmoid"} <= labels
         assert len(suite.tasks) >= 5 and len(suite.seeds) >= 5
+
+
+def test_cli_prints_the_section_verbatim(tmp_path, capsys):
+    # Square brackets must reach the terminal as text, not as rich markup.
+    text = dict((c[0], c[1]) for c in BAD)["unknown_training_key"]
+    path = write_suite(tmp_path, text, name="bad.toml")
+    assert cli.main(["run", path, "--out", str(tmp_path / "run")]) == 2
+    out = capsys.readouterr().out
+    assert "unknown key 'epoch' in [training]; did you mean 'epochs'?" in out
