@@ -54,6 +54,30 @@ def _broadcast_reduce_axes(param_shape, x_rank):
     return tuple(i for i, d in enumerate(padded) if d == 1)
 
 
+def _sum_to_param(values, param_shape, axes):
+    """Sums ``values`` over the broadcast ``axes`` into ``param_shape``.
+
+    When the summed axes are the leading ones (channels-last layouts:
+    ``(C,)``, ``(1, 1, C)``, per element), the float32/float64 sum is a
+    ``ones @ values`` matrix-vector product: TensorFlow's CPU column
+    ``reduce_sum`` costs about as much as the rest of the PReLU backward
+    pass, the GEMV a fraction of it.
+    """
+    if not axes:
+        return ops.reshape(values, param_shape)
+    count = len(axes)
+    leading = axes == tuple(range(count)) and count < len(values.shape)
+    dtype = backend.standardize_dtype(values.dtype)
+    if leading and dtype in ("float32", "float64"):
+        size = 1
+        for dim in param_shape:
+            size *= dim
+        matrix = ops.reshape(values, (-1, size))
+        ones = ops.ones((1, ops.shape(matrix)[0]), dtype=dtype)
+        return ops.reshape(ops.matmul(ones, matrix), param_shape)
+    return ops.reshape(ops.sum(values, axis=axes, keepdims=True), param_shape)
+
+
 def _prelu_custom_gradient(x, alpha):
     param_shape = tuple(alpha.shape)
     axes = _broadcast_reduce_axes(param_shape, len(x.shape))
@@ -67,11 +91,9 @@ def _prelu_custom_gradient(x, alpha):
             if upstream is None:
                 (upstream,) = args
             dx = ops.where(positive, upstream, upstream * alpha)
-            dalpha = ops.where(positive, ops.zeros_like(x), upstream * x)
-            if axes:
-                dalpha = ops.sum(dalpha, axis=axes, keepdims=True)
-            dalpha = ops.reshape(dalpha, param_shape)
-            return dx, dalpha
+            # x * [x < 0] as minimum(x, 0): one pass, no zeros tensor.
+            dalpha = upstream * ops.minimum(x, _const(0, x))
+            return dx, _sum_to_param(dalpha, param_shape, axes)
 
         return out, grad
 
@@ -137,16 +159,21 @@ def celu(x, alpha=1.0):
 
     Derivative: ``1`` for ``x > 0``, ``exp(x / alpha)`` for ``x <= 0``.
 
-    Written as one ``where`` over an ``expm1`` branch that only sees
-    ``x <= 0`` (double ``where``), not as ``keras.ops.celu``'s
-    ``maximum(x, 0) + minimum(0, ...)``: on TensorFlow both ``maximum`` and
-    ``minimum`` pass the full gradient at a tie, so ``keras.ops.celu`` has
-    derivative 2 (not 1) at ``x = 0``.
+    On TensorFlow this is ``relu(x) + alpha * expm1(minimum(x, 0) / alpha)``
+    (the op count of ``keras.ops.celu``): ``keras.ops.celu`` uses
+    ``maximum(x, 0)``, and since TensorFlow's ``maximum`` and ``minimum``
+    both pass the full gradient at a tie, its derivative at ``x = 0`` is 2;
+    ``relu`` passes none there, so this one's is 1. Other backends use
+    ``keras.ops.celu`` (JAX splits ties evenly: derivative 1).
     """
-    positive = ops.greater(x, 0)
-    alpha = _const(alpha, x)
-    safe = ops.where(positive, _const(0, x), x)
-    return ops.where(positive, x, alpha * ops.expm1(safe / alpha))
+    alpha = float(alpha)
+    if backend.backend() != "tensorflow":
+        return ops.celu(x, alpha=alpha)
+    negative = ops.minimum(x, _const(0, x))
+    if alpha == 1.0:
+        return ops.relu(x) + ops.expm1(negative)
+    scale = _const(alpha, x)
+    return ops.relu(x) + scale * ops.expm1(negative / scale)
 
 
 def selu(x):
