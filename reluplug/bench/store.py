@@ -16,64 +16,15 @@ import os
 import shutil
 import tempfile
 
+from reluplug.bench.schema import HISTORY_COLUMNS
+from reluplug.bench.schema import MONITOR_COLUMNS
+from reluplug.bench.schema import RUN_COLUMNS
+from reluplug.bench.schema import SCHEMA_VERSION
+from reluplug.bench.schema import STATUSES
 from reluplug.bench.trial import environment
 from reluplug.bench.trial import utc_now
 
-SCHEMA_VERSION = 1
-FINISHED = ("completed", "diverged", "failed")
-
-RUN_COLUMNS = (
-    "trial_id",
-    "suite",
-    "task",
-    "activation",
-    "activation_name",
-    "is_baseline",
-    "seed",
-    "status",
-    "metric",
-    "metric_mode",
-    "best_epoch",
-    "best_val_metric",
-    "test_metric",
-    "test_loss",
-    "epochs_run",
-    "wall_time_s",
-    "fit_time_s",
-    "overhead_s",
-    "mean_epoch_time_s",
-    "final_dead_fraction",
-    "final_inactive_fraction",
-    "init_sha256",
-    "n_params",
-    "error_type",
-    "error_message",
-)
-HISTORY_COLUMNS = (
-    "trial_id",
-    "task",
-    "activation",
-    "seed",
-    "epoch",
-    "loss",
-    "metric",
-    "val_loss",
-    "val_metric",
-    "epoch_time_s",
-    "dead_fraction",
-    "inactive_fraction",
-)
-MONITOR_COLUMNS = (
-    "trial_id",
-    "task",
-    "activation",
-    "seed",
-    "epoch",
-    "quantity",
-    "layer",
-    "depth",
-    "value",
-)
+FINISHED = STATUSES
 
 
 class RunFolderError(ValueError):

@@ -16,35 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SCHEMA_VERSION = 1
-STATUSES = ("completed", "diverged", "failed")
+from reluplug.bench import schema
 
-RUN_COLUMNS = [
-    "trial_id",
-    "suite",
-    "task",
-    "activation",
-    "activation_name",
-    "is_baseline",
-    "seed",
-    "status",
-    "metric",
-    "metric_mode",
-    "best_epoch",
-    "best_val_metric",
-    "test_metric",
-    "test_loss",
-    "epochs_run",
-    "wall_time_s",
-    "fit_time_s",
-    "overhead_s",
-    "mean_epoch_time_s",
-    "final_dead_fraction",
-    "final_inactive_fraction",
-    "init_sha256",
-    "n_params",
-    "error_type",
-    "error_message",
+# The report's runs frame adds the full record details to runs.csv's columns.
+RUN_COLUMNS = list(schema.RUN_COLUMNS) + [
     "error_traceback",
     "task_params",
     "activation_params",
@@ -53,31 +28,10 @@ RUN_COLUMNS = [
     "versions",
     "machine",
 ]
-HISTORY_COLUMNS = [
-    "trial_id",
-    "task",
-    "activation",
-    "seed",
-    "epoch",
-    "loss",
-    "metric",
-    "val_loss",
-    "val_metric",
-    "epoch_time_s",
-    "dead_fraction",
-    "inactive_fraction",
-]
-MONITOR_COLUMNS = [
-    "trial_id",
-    "task",
-    "activation",
-    "seed",
-    "epoch",
-    "quantity",
-    "layer",
-    "depth",
-    "value",
-]
+HISTORY_COLUMNS = list(schema.HISTORY_COLUMNS)
+MONITOR_COLUMNS = list(schema.MONITOR_COLUMNS)
+SCHEMA_VERSION = schema.SCHEMA_VERSION
+STATUSES = schema.STATUSES
 _NUMERIC_RUN = [
     "seed",
     "best_epoch",
