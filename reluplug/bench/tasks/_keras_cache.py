@@ -8,6 +8,7 @@ downloaded when online; offline, ``DatasetUnavailableError`` says which
 file to place where.
 """
 
+import functools
 import gzip
 import os
 import pickle
@@ -179,4 +180,58 @@ def keras_splits(
         prep(x_test),
         y_test.astype("int32"),
         n_outputs=10,
+    )
+
+
+def downloaded_task(name, loader, description, *, model):
+    """A ``Task`` over a ``keras.datasets`` loader of this module.
+
+    Args:
+        name: task name.
+        loader: ``loader(cache_dir) -> ((x, y), (x_test, y_test))``.
+        description: one line for ``reluplug-bench list``.
+        model: ``"mlp"`` (params ``hidden``, ``layers``) or ``"cnn"``
+            (param ``filters``: first conv, twice that in the second).
+    """
+    from reluplug.bench.tasks import base
+
+    raw = functools.cache(loader)
+
+    def load(seed, n_train, cache_dir):
+        """Keras' test split; ``n_train`` training images (0 = all), 10% of
+        them for validation, chosen by ``seed``."""
+        train, test = raw(cache_dir or None)
+        return keras_splits(train, test, seed, n_train)
+
+    def build(splits, act, seed, n_train, cache_dir, **params):
+        del n_train, cache_dir
+        if model == "cnn":
+            filters = params["filters"]
+            return base.cnn(splits, act, seed, filters=(filters, 2 * filters))
+        return base.mlp(
+            splits, act, seed, [params["hidden"]] * params["layers"]
+        )
+
+    params = {
+        "n_train": base.Param(
+            10000, "int", low=0, help="training images used (0 = all)"
+        ),
+        "cache_dir": base.Param(
+            "", "str", help="Keras cache folder ('' = $KERAS_HOME or ~/.keras)"
+        ),
+    }
+    if model == "cnn":
+        params["filters"] = base.Param(
+            16, "int", low=1, help="filters of the first conv (2x second)"
+        )
+    else:
+        params["hidden"] = base.Param(128, "int", low=1, help="units per layer")
+        params["layers"] = base.Param(2, "int", low=1, help="hidden layers")
+    return base.Task(
+        name=name,
+        description=description,
+        load=load,
+        build=build,
+        params=params,
+        data_params=("n_train", "cache_dir"),
     )
