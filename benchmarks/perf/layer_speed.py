@@ -140,7 +140,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if keras.backend.backend() != "tensorflow":
-        parser.error("layer_speed.py times tf.function: KERAS_BACKEND=tensorflow")
+        parser.error("this times tf.function: set KERAS_BACKEND=tensorflow")
 
     rng = np.random.default_rng(0)
     shape = (args.rows, args.cols)
