@@ -39,6 +39,10 @@ class Swish(keras.layers.Layer):
         trainable: bool; when `False` at construction, `beta` is a constant
             (no weight; `beta = 1` then uses the fused SiLU kernel).
             Defaults to `True`.
+        learnable: optional bool; whether `beta` is a weight at all. Defaults
+            to `trainable`. Set apart from `trainable` so a learnable Swish
+            frozen later (`layer.trainable = False`) saves and reloads frozen
+            with its learned `beta`.
         granularity: `"shared"` (one `beta`) or `"channel"` (one per
             channel). Defaults to `"shared"`.
         channel_axis: int, channel axis for `granularity="channel"`.
@@ -55,11 +59,12 @@ class Swish(keras.layers.Layer):
         trainable=True,
         granularity="shared",
         channel_axis=-1,
+        learnable=None,
         **kwargs,
     ):
         super().__init__(trainable=trainable, **kwargs)
         self.beta = check_number("Swish", "beta", beta)
-        self.learnable = bool(trainable)
+        self.learnable = bool(trainable if learnable is None else learnable)
         self.granularity = check_choice(
             "granularity", granularity, GRANULARITIES
         )
@@ -88,7 +93,7 @@ class Swish(keras.layers.Layer):
         config.update(
             {
                 "beta": self.beta,
-                "trainable": self.learnable,
+                "learnable": self.learnable,
                 "granularity": self.granularity,
                 "channel_axis": self.channel_axis,
             }
