@@ -279,3 +279,39 @@ def test_task_where_everything_failed_still_reports(tmp_path):
     assert pd.isna(s.loc[("broken", "elu"), "mean"])
     assert pd.isna(s.loc[("broken", "elu"), "rank"])
     assert s.loc[("broken", "elu"), "mean_rank"] == s.loc[("ok", "elu"), "rank"]
+
+
+def test_unit_figure_legend_names_every_activation_drawn():
+    # Dead (relu) and inactive (elu, prelu) rows draw different activations;
+    # the one figure legend must name all of them, in the given order.
+    from reluplug.bench.report.writer import _unit_figure
+
+    rows = []
+    for act, quantity in [
+        ("relu", "dead_fraction"),
+        ("elu", "inactive_fraction"),
+        ("prelu", "inactive_fraction"),
+    ]:
+        for seed in (0, 1):
+            for epoch in (0, 1, 2):
+                rows.append(
+                    dict(trial_id=f"{act}{seed}", task="t", activation=act,
+                         seed=seed, epoch=epoch, quantity=quantity,
+                         layer="act_1", depth=1, value=0.1 * epoch)
+                )  # fmt: skip
+    mons = pd.DataFrame(rows)
+    fig = _unit_figure(
+        "t",
+        "t",
+        mons,
+        ["dead_fraction", "inactive_fraction"],
+        ["relu", "elu", "prelu"],
+        lambda fig, stem, caption: fig,
+        {},
+    )
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "relu",
+        "elu",
+        "prelu",
+    ]

@@ -128,6 +128,7 @@ def _unit_figure(task, stem, mons, quantities, order, render, kw):
     nrows, ncols = len(quantities), len(shown)
     fig = _figure(figsize=(2.6 * ncols + 1.6, 2.4 * nrows + 0.3))
     axes = fig.subplots(nrows, ncols, sharey="row", squeeze=False)
+    handles = {}
     for r, quantity in enumerate(quantities):
         for c, layer in enumerate(shown):
             ax = axes[r, c]
@@ -147,20 +148,28 @@ def _unit_figure(task, stem, mons, quantities, order, render, kw):
                 ax.set_ylabel("")
             legend = ax.get_legend()
             if legend is not None:
-                if not fig.legends:
-                    fig.legend(
-                        legend.legend_handles,
-                        [t.get_text() for t in legend.get_texts()],
-                        title="activation",
-                        loc="outside right upper",
-                        frameon=False,
-                    )
+                # Each panel knows only the activations it drew (dead and
+                # inactive rows hold different ones): collect them all.
+                for handle, text in zip(
+                    legend.legend_handles, legend.get_texts()
+                ):
+                    handles.setdefault(text.get_text(), handle)
                 legend.remove()
         # The row shares y; the first panel's limits would clip the others.
         top = max(
             (ax.dataLim.ymax for ax in axes[r] if ax.has_data()), default=0
         )
         axes[r, 0].set_ylim(0, top * 1.05 if top > 0 else 1.0)
+    if handles:
+        labels = [a for a in order if a in handles]
+        labels += [a for a in handles if a not in labels]
+        fig.legend(
+            [handles[a] for a in labels],
+            labels,
+            title="activation",
+            loc="outside right upper",
+            frameon=False,
+        )
     caption = (
         f"{task}: {', '.join(x.replace('_', ' ') for x in quantities)} per "
         "layer over epochs (0 = at initialisation), mean over seeds"
