@@ -1,7 +1,9 @@
-"""Loss gradients with respect to chosen variables, per Keras backend.
+"""Compiled functions per Keras backend: loss gradients with respect to
+chosen variables (GradientFlowMonitor) and a model's forward pass
+(DeadUnitMonitor's probe).
 
-The one module of reluplug that imports a backend (TensorFlow, JAX or
-PyTorch), lazily, inside the function for the active backend.
+The one module of reluplug.callbacks that imports a backend (TensorFlow, JAX
+or PyTorch), lazily, inside the function for the active backend.
 """
 
 import keras
@@ -30,6 +32,43 @@ def make_gradient_fn(model, variables):
         "GradientFlowMonitor supports the backends ['jax', 'tensorflow', "
         f"'torch'], but {backend!r} is active."
     )
+
+
+def make_forward_fn(model):
+    """Returns `fn(x) -> NumPy array`, `model(x)` as one compiled call.
+
+    `x` is a structure of backend tensors; calls with the same shapes reuse
+    one trace. Each call reads the variables' current values. This skips the
+    data adapter and step wrapper of `Model.predict_on_batch`, which cost
+    about as much as a small model's forward pass, and compiles faster.
+    Returns `None` on a backend without such a path here (use
+    `model.predict_on_batch` then).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        forward = tf.function(lambda x: model(x), reduce_retracing=True)
+        return lambda x: forward(x).numpy()
+    if backend == "jax":
+        import jax
+
+        def stateless_forward(trainable, non_trainable, x):
+            return model.stateless_call(trainable, non_trainable, x)[0]
+
+        jitted = jax.jit(stateless_forward)
+
+        def forward(x):
+            return np.asarray(
+                jitted(
+                    [v.value for v in model.trainable_variables],
+                    [v.value for v in model.non_trainable_variables],
+                    x,
+                )
+            )
+
+        return forward
+    return None
 
 
 def _tensorflow(model, variables):

@@ -7,6 +7,7 @@ import numpy as np
 
 from reluplug.callbacks import _checks
 from reluplug.callbacks import _data
+from reluplug.callbacks import _gradients
 from reluplug.callbacks import _sites
 from reluplug.callbacks._probe import Probe
 from reluplug.callbacks._probe import Site
@@ -102,7 +103,9 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         granularity: `"channel"` or `"unit"`. Defaults to `"channel"`.
         max_samples: int >= 1; use at most this many probe samples.
             Defaults to `1024`.
-        batch_size: int >= 1; samples per probe call. Defaults to `256`.
+        batch_size: int >= 1; samples per compiled probe call (lower it to
+            bound memory for large inputs). Defaults to `1024`, so that the
+            default probe runs as one call.
         every_n_epochs: int >= 1; measure after every n-th epoch (and the
             last). Defaults to `1`.
         saturation_eps: float > 0 or `None`; when set, also report saturated
@@ -127,7 +130,7 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         threshold=0.0,
         granularity="channel",
         max_samples=1024,
-        batch_size=256,
+        batch_size=1024,
         every_n_epochs=1,
         saturation_eps=None,
         warn_above=None,
@@ -167,6 +170,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         self._x = _data.load_probe(probe, _OWNER, max_samples=max_samples)[0]
         self._count = len(keras.tree.flatten(self._x)[0])
         self._probe = None
+        self._forward = None
+        self._batches = None
         self._sites = []
         self._producers = {}
         self.unit_masks = {}
@@ -220,10 +225,20 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
                 f"{_OWNER}.measure() needs a model: call it after "
                 "`model.fit(..., callbacks=[monitor])` has started."
             )
+        if self._batches is None:  # Backend tensors, converted once.
+            self._batches = [
+                keras.tree.map_structure(
+                    lambda a, i=index: keras.ops.convert_to_tensor(a[i]),
+                    self._x,
+                )
+                for index in _data.batch_indices(self._count, self.batch_size)
+            ]
         maxima = None
-        for index in _data.batch_indices(self._count, self.batch_size):
-            batch = keras.tree.map_structure(lambda a, i=index: a[i], self._x)
-            out = self._probe.predict_on_batch(batch)
+        for batch in self._batches:
+            if self._forward is not None:
+                out = self._forward(batch)
+            else:  # A backend without a compiled path in _gradients.
+                out = self._probe.predict_on_batch(batch)
             out = np.asarray(out, dtype=np.float64)[0]
             maxima = out if maxima is None else np.maximum(maxima, out)
         values, totals, offset = {}, {}, 0
@@ -289,6 +304,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         self._producers = self._find_producers(model) if self.revive else {}
         self._probe = Probe(model, self._sites, self.granularity)
         self._probe.jit_compile = keras.backend.backend() == "jax"
+        self._forward = _gradients.make_forward_fn(self._probe)
+        self._batches = None
 
     def _find_producers(self, model):
         try:
