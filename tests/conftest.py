@@ -8,6 +8,11 @@
   garbage collector and drops JAX's compilation caches after every test:
   two thirds of the suite's time on JAX.)
 
+The benchmark tests run last: the runner switches on TensorFlow's
+process-wide op determinism (it cannot be switched off again), and with it
+Keras trains without XLA, which would hollow out the ``jit_compile=True``
+checks of the layer and callback tests.
+
 This directory is put on ``sys.path`` so test modules can import the shared
 helpers (``from layer_testing import run_layer_test``) however pytest was
 started (``python -m pytest``, ``pytest tests/layers``, from a clean clone).
@@ -31,6 +36,12 @@ try:  # matplotlib is an optional ([bench]/[test]) dependency.
     from matplotlib import pyplot as plt
 except ImportError:  # pragma: no cover - depends on the environment
     plt = None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Runs tests/bench after everything else (see the module docstring)."""
+    bench = os.path.join(_HERE, "bench") + os.sep
+    items.sort(key=lambda item: str(item.path).startswith(bench))
 
 
 @pytest.fixture

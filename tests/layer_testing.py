@@ -143,6 +143,10 @@ def _fit_once(layer, input_shape, x, rng, jit_compile, require_moved=True):
         loss="mse",
         jit_compile=jit_compile,
     )
+    # Keras silently falls back to jit_compile=False where it judges XLA
+    # unsupported (e.g. TensorFlow with op determinism on); that would make
+    # the XLA half of this check a no-op.
+    assert model.jit_compile == jit_compile, "XLA was switched off by Keras"
     initial = [ops.convert_to_numpy(w).copy() for w in layer.trainable_weights]
     x = _input(rng, (32,) + tuple(x.shape[1:]))  # enough values per channel
     y = rng.normal(size=x.shape).astype("float32")
