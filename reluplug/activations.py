@@ -48,25 +48,51 @@ def leaky_relu(x, negative_slope=0.01):
     return ops.leaky_relu(x, negative_slope=float(negative_slope))
 
 
-def _broadcast_reduce_axes(param_shape, x_rank):
-    """Axes of ``x`` over which a broadcast parameter's gradient is summed."""
-    padded = (1,) * (x_rank - len(param_shape)) + tuple(param_shape)
-    return tuple(i for i, d in enumerate(padded) if d == 1)
+def _custom_gradient_applies(x, *params):
+    """Whether the hand-written gradients below can replace autodiff.
+
+    They exist for TensorFlow and JAX (``keras.ops.custom_gradient`` on other
+    backends is not relied on) and assume the output has the shape of ``x``:
+    every parameter broadcasts into ``x`` from the right.
+    """
+    if backend.backend() not in ("tensorflow", "jax"):
+        return False
+    x_shape = tuple(x.shape)
+    for param in params:
+        shape = tuple(param.shape)
+        if len(shape) > len(x_shape):
+            return False
+        for p_dim, x_dim in zip(reversed(shape), reversed(x_shape)):
+            if p_dim != 1 and x_dim is not None and p_dim != x_dim:
+                return False
+    return True
 
 
-def _sum_to_param(values, param_shape, axes):
-    """Sums ``values`` over the broadcast ``axes`` into ``param_shape``.
+def _upstream(args, upstream):
+    """The output gradient, however ``custom_gradient`` passes it."""
+    if upstream is None:
+        (upstream,) = args
+    return upstream
 
-    When the summed axes are the leading ones (channels-last layouts:
-    ``(C,)``, ``(1, 1, C)``, per element), the float32/float64 sum is a
+
+def _sum_to_param(values, param_shape):
+    """Sums ``values`` (shaped like ``x``) into a broadcast ``param_shape``.
+
+    The gradient of every broadcast parameter goes through here. When the
+    summed axes are the leading ones (channels-last layouts: ``(C,)``,
+    ``(1, 1, C)``, per element), the float32/float64 sum is a
     ``ones @ values`` matrix-vector product: TensorFlow's CPU column
     ``reduce_sum`` costs about as much as the rest of the PReLU backward
     pass, the GEMV a fraction of it.
     """
+    param_shape = tuple(param_shape)
+    rank = len(values.shape)
+    padded = (1,) * (rank - len(param_shape)) + param_shape
+    axes = tuple(i for i, d in enumerate(padded) if d == 1)
     if not axes:
         return ops.reshape(values, param_shape)
     count = len(axes)
-    leading = axes == tuple(range(count)) and count < len(values.shape)
+    leading = axes == tuple(range(count)) and count < rank
     dtype = backend.standardize_dtype(values.dtype)
     if leading and dtype in ("float32", "float64"):
         size = 1
@@ -79,21 +105,17 @@ def _sum_to_param(values, param_shape, axes):
 
 
 def _prelu_custom_gradient(x, alpha):
-    param_shape = tuple(alpha.shape)
-    axes = _broadcast_reduce_axes(param_shape, len(x.shape))
-
     @ops.custom_gradient
     def _prelu(x, alpha):
         positive = ops.greater_equal(x, 0)
         out = ops.where(positive, x, alpha * x)
 
         def grad(*args, upstream=None):
-            if upstream is None:
-                (upstream,) = args
+            upstream = _upstream(args, upstream)
             dx = ops.where(positive, upstream, upstream * alpha)
             # x * [x < 0] as minimum(x, 0): one pass, no zeros tensor.
             dalpha = upstream * ops.minimum(x, _const(0, x))
-            return dx, _sum_to_param(dalpha, param_shape, axes)
+            return dx, _sum_to_param(dalpha, alpha.shape)
 
         return out, grad
 
@@ -112,9 +134,7 @@ def prelu(x, alpha):
     the passes over memory compared with ``relu(x) - alpha * relu(-x)``.
     """
     alpha = ops.convert_to_tensor(alpha, dtype=x.dtype)
-    if backend.backend() in ("tensorflow", "jax") and len(alpha.shape) <= len(
-        x.shape
-    ):
+    if _custom_gradient_applies(x, alpha):
         return _prelu_custom_gradient(x, alpha)
     return ops.where(ops.greater_equal(x, 0), x, alpha * x)
 
@@ -188,6 +208,31 @@ def selu(x):
     return ops.selu(x)
 
 
+def _pelu_custom_gradient(x, alpha, beta):
+    @ops.custom_gradient
+    def _pelu(x, alpha, beta):
+        positive = ops.greater_equal(x, 0)
+        scaled = x / beta
+        # minimum(x, 0) / beta, reusing x / beta: 0 where x >= 0.
+        exponent = ops.where(positive, _const(0, x), scaled)
+        saturation = ops.expm1(exponent)
+        out = ops.where(positive, (alpha / beta) * x, alpha * saturation)
+
+        def grad(*args, upstream=None):
+            upstream = _upstream(args, upstream)
+            # f'(x) = (alpha / beta) * exp(exponent): exp(0) = 1 for x >= 0.
+            dx = upstream * ((alpha / beta) * ops.exp(exponent))
+            # df/dalpha = x / beta or exp(x / beta) - 1.
+            dalpha = upstream * ops.where(positive, scaled, saturation)
+            # df/dbeta = -f'(x) * x / beta on both sides.
+            dbeta = -_sum_to_param(dx * scaled, beta.shape)
+            return dx, _sum_to_param(dalpha, alpha.shape), dbeta
+
+        return out, grad
+
+    return _pelu(x, alpha, beta)
+
+
 def pelu(x, alpha, beta):
     """Parametric ELU (Trottier et al., 2017).
 
@@ -195,12 +240,58 @@ def pelu(x, alpha, beta):
     ``alpha * (exp(x / beta) - 1)``, with ``alpha, beta > 0``.
 
     Derivative with respect to ``x``: ``alpha / beta`` for ``x >= 0``,
-    ``(alpha / beta) * exp(x / beta)`` for ``x < 0``.
+    ``(alpha / beta) * exp(x / beta)`` for ``x < 0``; with respect to
+    ``alpha``: ``x / beta`` or ``exp(x / beta) - 1``; with respect to
+    ``beta``: ``-f'(x) * x / beta``. On TensorFlow and JAX the gradient is
+    written by hand (autodiff differentiates both branches of the ``where``).
     """
     alpha = ops.cast(alpha, x.dtype)
     beta = ops.cast(beta, x.dtype)
+    if _custom_gradient_applies(x, alpha, beta):
+        return _pelu_custom_gradient(x, alpha, beta)
     negative = alpha * ops.expm1(ops.minimum(x, _const(0, x)) / beta)
     return ops.where(ops.greater_equal(x, 0), (alpha / beta) * x, negative)
+
+
+def _srelu_custom_gradient(x, t_left, a_left, t_right, a_right):
+    @ops.custom_gradient
+    def _srelu(x, t_left, a_left, t_right, a_right):
+        right = ops.greater_equal(x, t_right)
+        left = ops.less_equal(x, t_left)
+        # One form for all three pieces: t + slope * (x - t), with t = x and
+        # slope = 1 in the middle (x + 1 * 0 = x).
+        joint = ops.where(right, t_right, ops.where(left, t_left, x))
+        slope = ops.where(right, a_right, ops.where(left, a_left, _const(1, x)))
+        offset = x - joint
+        out = joint + slope * offset
+
+        def grad(*args, upstream=None):
+            upstream = _upstream(args, upstream)
+            dx = upstream * slope
+            zero = _const(0, x)
+            # df/da = x - t on its side (offset is 0 in the middle and at a
+            # joint), df/dt = 1 - a on its side (0 in the middle). `right`
+            # splits each, as in the forward pass. offset is infinite at
+            # x = +-inf, so df/da takes two `where`s (the other side gets 0,
+            # not inf - inf); df/dt is finite, and its left part is the rest
+            # by a subtraction, exact (v - v = 0, v - 0 = v) and cheaper.
+            d_slope = upstream * offset
+            da_right = ops.where(right, d_slope, zero)
+            da_left = ops.where(right, zero, d_slope)
+            d_joint = upstream - dx
+            dt_right = ops.where(right, d_joint, zero)
+            dt_left = d_joint - dt_right
+            return (
+                dx,
+                _sum_to_param(dt_left, t_left.shape),
+                _sum_to_param(da_left, a_left.shape),
+                _sum_to_param(dt_right, t_right.shape),
+                _sum_to_param(da_right, a_right.shape),
+            )
+
+        return out, grad
+
+    return _srelu(x, t_left, a_left, t_right, a_right)
 
 
 def srelu(x, t_left, a_left, t_right, a_right):
@@ -212,12 +303,16 @@ def srelu(x, t_left, a_left, t_right, a_right):
     ``t_right`` is used as ``max(t_right, t_left)`` so the pieces never cross.
 
     Derivative: ``a_right`` for ``x > t_right``, ``1`` in between,
-    ``a_left`` for ``x < t_left``.
+    ``a_left`` for ``x < t_left``. On TensorFlow and JAX the gradient is
+    written by hand; the ``maximum`` stays outside it, so autodiff routes
+    the ``t_right`` gradient to ``t_left`` where ``t_left > t_right``.
     """
     t_left = ops.cast(t_left, x.dtype)
     a_left = ops.cast(a_left, x.dtype)
     t_right = ops.maximum(ops.cast(t_right, x.dtype), t_left)
     a_right = ops.cast(a_right, x.dtype)
+    if _custom_gradient_applies(x, t_left, a_left, t_right, a_right):
+        return _srelu_custom_gradient(x, t_left, a_left, t_right, a_right)
     right = t_right + a_right * (x - t_right)
     left = t_left + a_left * (x - t_left)
     return ops.where(
