@@ -234,8 +234,13 @@ class Suite:
 
     @property
     def sha256(self):
-        """SHA-256 of the suite file's text."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        """SHA-256 of the suite's content (parsed TOML, keys sorted).
+
+        Comments, blank lines and key order do not count, so editing a
+        comment does not make a run folder "a different suite".
+        """
+        content = json.dumps(tomllib.loads(self.text), sort_keys=True)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
     def expand(self):
         """All trials, ordered by task, then seed, then activation."""

@@ -169,6 +169,15 @@ def test_other_suite_in_folder_needs_overwrite(tmp_path, tiny_suite):
     assert len(os.listdir(os.path.join(out, "trials"))) == 1
 
 
+def test_comment_edit_is_the_same_suite(tmp_path, tiny_suite):
+    out = str(tmp_path / "out")
+    run_suite(config.load(tiny_suite), out, selection=Selection(max_trials=1))
+    edited = config.loads("# a new comment\n\n" + TINY)
+    assert edited.sha256 == config.load(tiny_suite).sha256
+    s = run_suite(edited, out, selection=Selection(max_trials=1))
+    assert s.n_skipped == 1 and s.n_run == 1  # resumed, not refused
+
+
 def test_not_a_run_folder_is_refused(tmp_path, tiny_suite):
     (tmp_path / "precious.txt").write_text("keep me")
     with pytest.raises(store.RunFolderError):
