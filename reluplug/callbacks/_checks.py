@@ -1,9 +1,18 @@
 """Argument checks for the callbacks (messages as in `reluplug._validation`)."""
 
+import keras
+
 from reluplug._validation import check_choice
 from reluplug._validation import check_number
 
-__all__ = ["check_choice", "check_int", "check_number", "check_optional"]
+__all__ = [
+    "check_bool",
+    "check_choice",
+    "check_int",
+    "check_layers",
+    "check_number",
+    "check_optional",
+]
 
 
 def check_int(owner, name, value, *, low=1):
@@ -31,3 +40,19 @@ def check_bool(owner, name, value):
             f"Received: {name}={value!r}"
         )
     return value
+
+
+def check_layers(owner, layers):
+    """``None``, or a non-empty list of layers or layer names (as a list)."""
+    if layers is None:
+        return None
+    if (
+        isinstance(layers, (str, keras.layers.Layer))
+        or not layers
+        or not all(isinstance(v, (str, keras.layers.Layer)) for v in layers)
+    ):
+        raise ValueError(
+            f"{owner}: argument `layers` must be None or a non-empty "
+            f"list of layers or layer names. Received: layers={layers!r}"
+        )
+    return list(layers)

@@ -157,16 +157,7 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             _OWNER, "stop_above", stop_above, low=0, high=1
         )
         self.revive = _checks.check_bool(_OWNER, "revive", revive)
-        if layers is not None and (
-            isinstance(layers, (str, keras.layers.Layer))
-            or not layers
-            or not all(isinstance(v, (str, keras.layers.Layer)) for v in layers)
-        ):
-            raise ValueError(
-                f"{_OWNER}: argument `layers` must be None or a non-empty "
-                f"list of layers or layer names. Received: layers={layers!r}"
-            )
-        self.layers = None if layers is None else list(layers)
+        self.layers = _checks.check_layers(_OWNER, layers)
         self._x = _data.load_probe(probe, _OWNER, max_samples=max_samples)[0]
         self._count = len(keras.tree.flatten(self._x)[0])
         self._probe = None

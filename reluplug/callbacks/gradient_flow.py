@@ -71,16 +71,7 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
         self.every_n_epochs = _checks.check_int(
             _OWNER, "every_n_epochs", every_n_epochs
         )
-        if layers is not None and (
-            isinstance(layers, (str, keras.layers.Layer))
-            or not layers
-            or not all(isinstance(v, (str, keras.layers.Layer)) for v in layers)
-        ):
-            raise ValueError(
-                f"{_OWNER}: argument `layers` must be None or a non-empty "
-                f"list of layers or layer names. Received: layers={layers!r}"
-            )
-        self.layers = None if layers is None else list(layers)
+        self.layers = _checks.check_layers(_OWNER, layers)
         self._batch = _data.load_probe(
             probe_batch, _OWNER, max_samples=max_samples, need_y=True
         )
