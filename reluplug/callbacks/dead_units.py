@@ -113,6 +113,10 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         warn_above: float in [0, 1] or `None`. Defaults to `None`.
         stop_above: float in [0, 1] or `None`. Defaults to `None`.
         revive: bool. Defaults to `False`.
+        on_no_sites: `"raise"` (a `ValueError` at train begin when the model
+            has no activation site the monitor knows) or `"skip"` (then the
+            monitor measures and logs nothing; e.g. for a benchmark over
+            custom activations). Defaults to `"raise"`.
 
     Attributes:
         history: dict key -> list of floats, one entry per measurement.
@@ -136,6 +140,7 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         warn_above=None,
         stop_above=None,
         revive=False,
+        on_no_sites="raise",
     ):
         super().__init__()
         self.threshold = _checks.check_number(_OWNER, "threshold", threshold)
@@ -157,6 +162,9 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             _OWNER, "stop_above", stop_above, low=0, high=1
         )
         self.revive = _checks.check_bool(_OWNER, "revive", revive)
+        self.on_no_sites = _checks.check_choice(
+            "on_no_sites", on_no_sites, ["raise", "skip"]
+        )
         self.layers = _checks.check_layers(_OWNER, layers)
         self._x = _data.load_probe(probe, _OWNER, max_samples=max_samples)[0]
         self._count = len(keras.tree.flatten(self._x)[0])
@@ -175,6 +183,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         self._reset_records()
         if self._probe is None or self._probe.target is not model:
             self._build(model)
+        if self._probe is None:  # No sites and on_no_sites="skip".
+            return
         try:
             values = self.measure()
         except ValueError:
@@ -192,6 +202,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         last = self.params.get("epochs") if self.params else None
         if (epoch + 1) % self.every_n_epochs and epoch + 1 != last:
+            return
+        if self._probe is None:  # No sites and on_no_sites="skip".
             return
         model = self.model  # On JAX this syncs the training state.
         values = self.measure()
@@ -285,6 +297,9 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             self._sites.append(
                 Site(layer, name, kind, _sites.channel_axis(layer), transform)
             )
+        if not self._sites and self.on_no_sites == "skip":
+            self._probe = None
+            return
         if not self._sites:
             raise ValueError(
                 f"{_OWNER}: found no activation sites to monitor in model "

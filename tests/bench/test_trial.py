@@ -140,3 +140,15 @@ def test_monitors_are_recorded():
     assert all(0.0 <= r["value"] <= 1.0 for r in dead)
     assert any(r["quantity"] == "grad_norm" for r in rows)
     assert all("dead_fraction" in h for h in record["history"])
+
+
+def test_custom_activation_unknown_to_the_monitor_completes():
+    text = _swap("bench_helpers:Softsign")
+    text += "\n[monitors]\ndead_units = true\ngradient_flow = true\n"
+    assert config.loads(text).monitors.dead_units  # the monitor is on
+    record = trial.run_trial(_specs(text)[0])
+    assert record["status"] == "completed", record["error"]
+    quantities = {m["quantity"] for m in record["monitors"]}
+    assert "dead_fraction" not in quantities
+    assert "inactive_fraction" not in quantities
+    assert "grad_norm" in quantities  # gradient flow still measured

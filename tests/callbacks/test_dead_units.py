@@ -198,6 +198,32 @@ def test_saturated_fraction(activation):
         _start(DeadUnitMonitor(probe), model)  # Saturation not requested.
 
 
+class _Unknown(keras.layers.Layer):
+    """An activation the monitor cannot classify."""
+
+    def call(self, inputs):
+        return keras.ops.abs(inputs)
+
+
+def test_on_no_sites_skip_trains_and_logs_nothing(tmp_path):
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(4), _Unknown()]
+    )
+    model.compile("sgd", "mse")
+    x = np.ones((8, 3), "float32")
+    with pytest.raises(ValueError, match="no activation sites"):
+        model.fit(x, x[:, :1], epochs=1, verbose=0,
+                  callbacks=[DeadUnitMonitor(x)])  # fmt: skip
+    monitor = DeadUnitMonitor(x, on_no_sites="skip")
+    history = model.fit(
+        x, np.ones((8, 4)), epochs=2, verbose=0, callbacks=[monitor]
+    )
+    assert list(history.history) == ["loss"]
+    assert monitor.initial == {} and monitor.epochs == []
+    with pytest.raises(ValueError, match=r"`on_no_sites` must be one of"):
+        DeadUnitMonitor(x, on_no_sites="ignore")
+
+
 def test_subclassed_model_needs_layers(probe_x):
     class Net(keras.Model):
         def __init__(self):
