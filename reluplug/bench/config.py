@@ -205,12 +205,6 @@ class TrialSpec:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
-    def group_key(self):
-        """Trials with equal keys must start from identical weights."""
-        params = json.dumps(dict(self.task_params), sort_keys=True)
-        return (self.task, params, self.seed)
-
-    @property
     def title(self):
         """``task/activation/seed``, used by filters and progress lines."""
         return f"{self.task}/{self.activation}/{self.seed}"

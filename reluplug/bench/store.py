@@ -8,7 +8,6 @@ derived from the trial files and rewritten at the end of every run.
 """
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -288,12 +287,3 @@ def monitor_rows(record):
     keys = {k: record.get(k) for k in ("trial_id", "task", "activation")}
     keys["seed"] = record.get("seed")
     return [{**keys, **m} for m in record.get("monitors") or []]
-
-
-def file_sha256(path):
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
