@@ -1,8 +1,11 @@
-"""The run-folder contract as constants (see ``docs/run-folder.md``).
+"""The run-folder contract: columns and rows (see ``docs/run-folder.md``).
 
-Pure data, no imports: the runner (``store.py``) writes these columns and the
-report (``report/frames.py``) reads them, so both name them from here.
+Pure Python, no third-party imports: the runner (``store.py``) writes these
+tables and the report (``report/frames.py``) reads the trial records, so
+both name the columns and build the rows with what is here.
 """
+
+import math
 
 SCHEMA_VERSION = 1
 STATUSES = ("completed", "diverged", "failed")
@@ -59,3 +62,54 @@ MONITOR_COLUMNS = (
     "depth",
     "value",
 )
+
+
+# Rows of the tables, from one trial record (runner and report share these).
+
+
+def steady_epoch_time(history):
+    """Mean ``epoch_time_s`` over epochs 2..N (epoch 1 includes graph
+    tracing), or epoch 1 alone when only one ran; ``None`` if none."""
+    times = [h.get("epoch_time_s") for h in history]
+    times = [t for t in times if t is not None and math.isfinite(t)]
+    if not times:
+        return None
+    times = times[1:] if len(times) > 1 else times
+    return sum(times) / len(times)
+
+
+def last_value(history, key):
+    """The last non-missing ``key`` of the epochs, or ``None``."""
+    values = [h.get(key) for h in history if h.get(key) is not None]
+    return values[-1] if values else None
+
+
+def run_row(record):
+    """One ``runs.csv`` row (a dict with ``RUN_COLUMNS``) for a record."""
+    history = record.get("history") or []
+    error = record.get("error") or {}
+    row = {k: record.get(k) for k in RUN_COLUMNS}
+    row["mean_epoch_time_s"] = steady_epoch_time(history)
+    row["final_dead_fraction"] = last_value(history, "dead_fraction")
+    row["final_inactive_fraction"] = last_value(history, "inactive_fraction")
+    row["error_type"] = error.get("type")
+    row["error_message"] = error.get("message")
+    return row
+
+
+def _keys(record):
+    return {
+        k: record.get(k) for k in ("trial_id", "task", "activation", "seed")
+    }
+
+
+def history_rows(record):
+    """``history.csv`` rows (dicts) of a trial record."""
+    keys = _keys(record)
+    return [{**keys, **h} for h in record.get("history") or []]
+
+
+def monitor_rows(record):
+    """``monitors.csv`` rows (dicts) of a trial record."""
+    keys = _keys(record)
+    return [{**keys, **m} for m in record.get("monitors") or []]

@@ -20,6 +20,9 @@ from reluplug.bench.schema import MONITOR_COLUMNS
 from reluplug.bench.schema import RUN_COLUMNS
 from reluplug.bench.schema import SCHEMA_VERSION
 from reluplug.bench.schema import STATUSES
+from reluplug.bench.schema import history_rows
+from reluplug.bench.schema import monitor_rows
+from reluplug.bench.schema import run_row
 from reluplug.bench.trial import environment
 from reluplug.bench.trial import utc_now
 
@@ -227,7 +230,7 @@ class RunStore:
         if trial_ids is None:
             trial_ids = (self.read_manifest() or {}).get("trial_ids")
         records = self.records(trial_ids)
-        runs = [run_row(r) for r in records]
+        runs = [_csv_run_row(r) for r in records]
         history = [row for r in records for row in history_rows(r)]
         monitors = [row for r in records for row in monitor_rows(r)]
         for name, columns, rows in (
@@ -258,32 +261,8 @@ def _cell(value):
     return value
 
 
-def run_row(record):
-    """One ``runs.csv`` row (a dict) for a trial record."""
-    history = record.get("history") or []
-    times = [h.get("epoch_time_s") for h in history]
-    times = [t for t in times if t is not None]
-    last = history[-1] if history else {}
-    error = record.get("error") or {}
-    row = {k: record.get(k) for k in RUN_COLUMNS}
-    row["mean_epoch_time_s"] = sum(times) / len(times) if times else None
-    row["final_dead_fraction"] = last.get("dead_fraction")
-    row["final_inactive_fraction"] = last.get("inactive_fraction")
-    row["error_type"] = error.get("type")
-    message = error.get("message")
+def _csv_run_row(record):
+    row = run_row(record)
+    message = row["error_message"]
     row["error_message"] = None if message is None else message[:500]
     return row
-
-
-def history_rows(record):
-    """``history.csv`` rows of a trial record."""
-    keys = {k: record.get(k) for k in ("trial_id", "task", "activation")}
-    keys["seed"] = record.get("seed")
-    return [{**keys, **h} for h in record.get("history") or []]
-
-
-def monitor_rows(record):
-    """``monitors.csv`` rows of a trial record."""
-    keys = {k: record.get(k) for k in ("trial_id", "task", "activation")}
-    keys["seed"] = record.get("seed")
-    return [{**keys, **m} for m in record.get("monitors") or []]

@@ -13,7 +13,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from reluplug.bench import schema
@@ -130,19 +129,6 @@ def read_trials(run_dir):
     return records, unreadable
 
 
-def _steady_epoch_time(times):
-    """Mean epoch time without epoch 1 (graph tracing) when there are more."""
-    times = [t for t in times if t is not None and np.isfinite(t)]
-    if not times:
-        return np.nan
-    return float(np.mean(times[1:] if len(times) > 1 else times))
-
-
-def _last(history, key):
-    vals = [h.get(key) for h in history if h.get(key) is not None]
-    return vals[-1] if vals else np.nan
-
-
 def runs_frame(records):
     """One row per trial.
 
@@ -159,21 +145,14 @@ def runs_frame(records):
     """
     rows = []
     for rec in records:
-        hist = rec.get("history") or []
         err = rec.get("error") or {}
-        row = {k: rec.get(k) for k in RUN_COLUMNS}
+        row = schema.run_row(rec)
         row["is_baseline"] = bool(rec.get("is_baseline"))
-        row["mean_epoch_time_s"] = _steady_epoch_time(
-            [h.get("epoch_time_s") for h in hist]
-        )
-        row["final_dead_fraction"] = _last(hist, "dead_fraction")
-        row["final_inactive_fraction"] = _last(hist, "inactive_fraction")
-        row["error_type"] = err.get("type")
-        row["error_message"] = err.get("message")
         row["error_traceback"] = err.get("traceback")
         row["task_params"] = json.dumps(rec.get("task_params") or {})
         for key in ("activation_params", "versions", "machine"):
             row[key] = json.dumps(rec.get(key) or {}, sort_keys=True)
+        row.update({k: rec.get(k) for k in ("utc_time", "git_commit")})
         rows.append(row)
     df = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for col in _NUMERIC_RUN:
@@ -184,14 +163,7 @@ def runs_frame(records):
 
 def history_frame(records):
     """One row per trial x epoch (epochs 1..N), columns `HISTORY_COLUMNS`."""
-    rows = []
-    for rec in records:
-        key = {k: rec.get(k) for k in ("trial_id", "task", "activation")}
-        key["seed"] = rec.get("seed")
-        for h in rec.get("history") or []:
-            row = dict(key)
-            row.update({k: h.get(k) for k in HISTORY_COLUMNS[4:]})
-            rows.append(row)
+    rows = [row for rec in records for row in schema.history_rows(rec)]
     df = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     for col in HISTORY_COLUMNS[3:]:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
@@ -200,20 +172,8 @@ def history_frame(records):
 
 def monitors_frame(records):
     """One row per trial x epoch x quantity x layer, `MONITOR_COLUMNS`."""
-    frames = []
-    for rec in records:
-        mons = rec.get("monitors") or []
-        if not mons:
-            continue
-        df = pd.DataFrame(mons)
-        df["trial_id"] = rec.get("trial_id")
-        df["task"] = rec.get("task")
-        df["activation"] = rec.get("activation")
-        df["seed"] = rec.get("seed")
-        frames.append(df.reindex(columns=MONITOR_COLUMNS))
-    if not frames:
-        return pd.DataFrame(columns=MONITOR_COLUMNS)
-    df = pd.concat(frames, ignore_index=True)
+    rows = [row for rec in records for row in schema.monitor_rows(rec)]
+    df = pd.DataFrame(rows, columns=MONITOR_COLUMNS)
     for col in ("seed", "epoch", "depth", "value"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     return df
