@@ -71,19 +71,20 @@ def make_forward_fn(model):
     return None
 
 
+def _inference_loss(model, x, y, sample_weight):
+    """`model.compute_loss` of an inference-mode forward pass (TF, torch)."""
+    y_pred = model(x, training=False)
+    return model.compute_loss(
+        x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+    )
+
+
 def _tensorflow(model, variables):
     import tensorflow as tf
 
     def gradients(x, y, sample_weight):
         with tf.GradientTape() as tape:
-            y_pred = model(x, training=False)
-            loss = model.compute_loss(
-                x=x,
-                y=y,
-                y_pred=y_pred,
-                sample_weight=sample_weight,
-                training=False,
-            )
+            loss = _inference_loss(model, x, y, sample_weight)
         grads = tape.gradient(loss, [v.value for v in variables])
         return [np.asarray(g) for g in grads]
 
@@ -132,14 +133,7 @@ def _torch(model, variables):  # Written for completeness; not in CI.
     import torch
 
     def gradients(x, y, sample_weight):
-        y_pred = model(x, training=False)
-        loss = model.compute_loss(
-            x=x,
-            y=y,
-            y_pred=y_pred,
-            sample_weight=sample_weight,
-            training=False,
-        )
+        loss = _inference_loss(model, x, y, sample_weight)
         grads = torch.autograd.grad(loss, [v.value for v in variables])
         return [g.detach().cpu().numpy() for g in grads]
 

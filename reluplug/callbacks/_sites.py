@@ -149,6 +149,14 @@ def _is_graph_model(model):
         return False
 
 
+def candidates(model, layers, owner):
+    """(layer, parent path) pairs to examine: every layer of `model`
+    (nested models entered), or the explicit `layers` (objects or names)."""
+    if layers is None:
+        return list(walk(model))
+    return [(resolve(model, v, owner), model.name) for v in layers]
+
+
 def unique_names(layers_with_parents):
     """Returns a display name per layer: its name, or parent/name if reused."""
     counts = {}

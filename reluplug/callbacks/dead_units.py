@@ -270,13 +270,7 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
 
     def _build(self, model):
         _data.check_against_model(self._x, model, _OWNER)
-        if self.layers is None:
-            found = list(_sites.walk(model))
-        else:
-            found = [
-                (_sites.resolve(model, v, _OWNER), model.name)
-                for v in self.layers
-            ]
+        found = _sites.candidates(model, self.layers, _OWNER)
         names = _sites.unique_names(found)
         self._sites = []
         for (layer, _), name in zip(found, names):

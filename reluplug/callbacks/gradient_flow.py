@@ -126,13 +126,7 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
                 f"{_OWNER}: the model has no loss; call `model.compile(loss="
                 "...)` before `fit`."
             )
-        if self.layers is None:
-            found = list(_sites.walk(model))
-        else:
-            found = [
-                (_sites.resolve(model, v, _OWNER), model.name)
-                for v in self.layers
-            ]
+        found = _sites.candidates(model, self.layers, _OWNER)
         trainable = {id(v) for v in model.trainable_variables}
         kept = [
             (layer, parent)
