@@ -1,0 +1,226 @@
+"""``swap_activations``: the same model with another activation everywhere.
+
+The sites are the ones ``reluplug.callbacks.DeadUnitMonitor`` finds
+(``reluplug.callbacks._sites``): standalone activation layers, and layers
+with a fused ``activation=`` (Dense, Conv, ...), in nested models too. A
+standalone site is replaced by a fresh activation layer of the same name; a
+fused one becomes ``activation="linear"`` with a fresh activation layer
+called right after it. Every other layer is cloned from its config and gets
+the original's weights, so the new model starts where the old one was.
+"""
+
+import keras
+
+from reluplug.callbacks import _sites
+
+_OWNER = "swap_activations"
+
+
+def swap_activations(model, activation, *, keep_readout=True, layers=None):
+    """Returns a copy of ``model`` with ``activation`` at every site.
+
+    Example:
+
+    >>> import keras, reluplug
+    >>> model = keras.Sequential([
+    ...     keras.Input((4,)),
+    ...     keras.layers.Dense(8, activation="relu", name="hidden"),
+    ...     keras.layers.Dense(3, activation="softmax", name="out"),
+    ... ])
+    >>> new = reluplug.swap_activations(model, "prelu")
+    >>> [type(layer).__name__ for layer in new.layers]
+    ['Dense', 'PReLU', 'Dense']
+    >>> new.layers[0].activation.__name__, new.layers[2].activation.__name__
+    ('linear', 'softmax')
+
+    Args:
+        model: a built functional or ``Sequential`` Keras model (nested
+            functional/Sequential models are rewritten too).
+        activation: anything ``reluplug.get`` accepts (a name such as
+            ``"prelu"``, a layer class or instance, a config dict,
+            ``"package.module:ClassName"``); each site gets a fresh layer.
+        keep_readout: keep the activation of the layer(s) producing the
+            model's outputs (e.g. a final sigmoid). Defaults to `True`.
+        layers: optional list of layers (objects or names) to rewrite;
+            defaults to every site.
+
+    Returns:
+        A new, uncompiled ``keras.Model`` of the same kind. Weights of every
+        layer that is not a replaced activation are copied from ``model``.
+
+    Raises:
+        ValueError: ``model`` is subclassed (no symbolic graph), has no
+            activation site, ``layers`` names a layer that is not a site,
+            or ``activation`` is unknown.
+    """
+    import reluplug
+
+    reluplug.get(activation)  # fails early on an unknown activation
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"{_OWNER}: `model` must be a keras.Model. Received: "
+            f"model={model!r}"
+        )
+    _check_graph(model)
+    sites = find_sites(model, keep_readout=keep_readout, layers=layers)
+    if not sites:
+        raise ValueError(
+            f"{_OWNER}: model {model.name!r} has no activation site to "
+            f"replace (keep_readout={keep_readout}). Sites are activation "
+            f"layers and fused `activation=` arguments of kinds "
+            f"{sorted(_sites.KINDS)}."
+        )
+    names = {layer.name for layer, _ in _sites.walk(model)}
+    rewriter = _Rewriter(activation, {id(layer) for layer in sites}, names)
+    new = rewriter.rebuild(model)
+    for old, clone in rewriter.copies:
+        clone.set_weights(old.get_weights())
+    return new
+
+
+def find_sites(model, *, keep_readout=True, layers=None):
+    """The activation-site layers ``swap_activations`` would replace.
+
+    Args:
+        model: a functional or ``Sequential`` model.
+        keep_readout: leave out the layers producing the model's outputs.
+        layers: optional layers (objects or names) to restrict to.
+
+    Returns:
+        List of layers, in model order (nested models entered).
+    """
+    _check_graph(model)
+    found = _sites.candidates(model, layers, _OWNER)
+    readout = _readout_ids(model) if keep_readout else set()
+    sites = []
+    for layer, _ in found:
+        if isinstance(layer, keras.Model):
+            continue
+        if _sites.layer_kind(layer) is None:
+            if layers is not None:
+                raise ValueError(
+                    f"{_OWNER}: layer {layer.name!r} in `layers` is not an "
+                    f"activation site (known kinds: {sorted(_sites.KINDS)}). "
+                    f"Received: layers={list(layers)!r}"
+                )
+            continue
+        if id(layer) not in readout:
+            sites.append(layer)
+    return sites
+
+
+def _check_graph(model):
+    try:
+        list(_sites.walk(model))
+    except ValueError:
+        raise ValueError(
+            f"{_OWNER}: cannot rewrite model {model.name!r} "
+            f"({type(model).__name__}) or a model nested in it: it is a "
+            "subclassed model, and the activations applied in its `call()` "
+            "are invisible. Either give your model class an `activation` "
+            "constructor argument and build it with `reluplug.get(...)`, or "
+            "build the model with the functional API "
+            "(`keras.Input(...)` -> `keras.Model(inputs, outputs)`) or as a "
+            "`keras.Sequential`."
+        ) from None
+
+
+def _readout_ids(model):
+    """ids of the layers whose outputs are outputs of ``model``."""
+    if isinstance(model, keras.Sequential):
+        producers = model.layers[-1:]
+    else:
+        producers = [t._keras_history.operation for t in model.outputs]
+    out = set()
+    for layer in producers:
+        out.add(id(layer))
+        if isinstance(layer, keras.Model):
+            out |= _readout_ids(layer)
+    return out
+
+
+def _fresh(activation, name):
+    import reluplug
+
+    layer = reluplug.get(activation)
+    config = layer.get_config()
+    config["name"] = name
+    return layer.__class__.from_config(config)
+
+
+def _is_standalone(layer):
+    """True for a layer that *is* the activation (no fused argument)."""
+    activation = getattr(layer, "activation", None)
+    if isinstance(layer, keras.layers.Activation):
+        return True
+    if activation is None or isinstance(activation, keras.layers.Layer):
+        return True  # ReLU, PReLU, reluplug layers, ...
+    return not callable(activation)
+
+
+class _Rewriter:
+    """Clones models, replacing the layers whose ids are in ``site_ids``."""
+
+    def __init__(self, activation, site_ids, taken):
+        self.activation = activation
+        self.site_ids = site_ids
+        self.taken = set(taken)  # layer names in use
+        self.copies = []  # (old layer, clone) pairs whose weights to copy
+        self.after = {}  # id(clone of a fused site) -> its activation layer
+
+    def rebuild(self, model):
+        if isinstance(model, keras.Sequential):
+            return self._sequential(model)
+        return keras.models.clone_model(
+            model, clone_function=self._clone, call_function=self._call
+        )
+
+    def _clone(self, layer):
+        if isinstance(layer, keras.Model):
+            return self.rebuild(layer)
+        if id(layer) not in self.site_ids:
+            clone = layer.__class__.from_config(layer.get_config())
+            self.copies.append((layer, clone))
+            return clone
+        if _is_standalone(layer):
+            return _fresh(self.activation, layer.name)
+        config = layer.get_config()
+        config["activation"] = "linear"
+        clone = layer.__class__.from_config(config)
+        self.copies.append((layer, clone))
+        self.after[id(clone)] = _fresh(self.activation, self._name(layer))
+        return clone
+
+    def _name(self, layer):
+        name, n = f"{layer.name}_activation", 1
+        while name in self.taken:
+            n += 1
+            name = f"{layer.name}_activation_{n}"
+        self.taken.add(name)
+        return name
+
+    def _call(self, layer, *args, **kwargs):
+        out = layer(*args, **kwargs)
+        if id(layer) in self.after:
+            out = self.after[id(layer)](out)
+        return out
+
+    def _sequential(self, model):
+        new_layers = []
+        try:
+            inputs = model.inputs
+        except (AttributeError, ValueError):
+            inputs = None
+        if inputs:
+            (spec,) = inputs
+            new_layers.append(
+                keras.Input(batch_shape=spec.shape, dtype=spec.dtype)
+            )
+        for layer in model.layers:
+            clone = self._clone(layer)
+            new_layers.append(clone)
+            if id(clone) in self.after:
+                new_layers.append(self.after[id(clone)])
+        return keras.Sequential(
+            new_layers, name=model.name, trainable=model.trainable
+        )
