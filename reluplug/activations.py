@@ -18,6 +18,7 @@ from keras import random
 __all__ = [
     "celu",
     "elu",
+    "heaviside",
     "leaky_relu",
     "pelu",
     "prelu",
@@ -332,3 +333,15 @@ def swish(x, beta=1.0):
         return ops.silu(x)
     beta = ops.cast(beta, x.dtype)
     return x * ops.sigmoid(beta * x)
+
+
+def heaviside(x):
+    """The Heaviside step: ``1`` if ``x > 0`` else ``0`` (so ``H(0) = 0``).
+
+    Derivative: ``0`` wherever it exists (every ``x != 0``); autodiff
+    returns ``0`` everywhere, ``x = 0`` included. Written as
+    ``sign(relu(x))`` so the gradient is a connected, finite zero (not
+    ``None``) on every backend: a network trained through it gets zero
+    gradient, not an error.
+    """
+    return ops.sign(ops.relu(x))

@@ -32,6 +32,7 @@ _LAYER_CLASSES = (
     _layers.PELU,
     _layers.SReLU,
     _layers.Swish,
+    _layers.Heaviside,
 )
 _REGISTRY = {snake_case(cls.__name__): cls for cls in _LAYER_CLASSES}
 

@@ -155,7 +155,8 @@ def trial_line(record):
     """One-line summary of a finished trial."""
     status = record["status"]
     mark = {"completed": "ok ", "diverged": "NaN", "failed": "ERR"}[status]
-    title = f"{record['task']}/{record['activation']}/{record['seed']}"
+    task = record.get("task_label") or record["task"]
+    title = f"{task}/{record['activation']}/{record['seed']}"
     wall = record.get("wall_time_s") or 0.0
     fit = record.get("fit_time_s") or 0.0
     if status == "completed":

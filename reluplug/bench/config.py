@@ -35,11 +35,19 @@ Example suite::
     name = "leaky_relu"
     params = {negative_slope = 0.1}
     label = "leaky_relu_0.1"
+
+Sweeps. A list where a task parameter or a ``[training]`` number is
+expected (``params = {depth = [5, 10, 20]}``, ``learning_rate = [1e-3,
+1e-2]``) expands into one task variant per value (the product, for several
+lists), labelled ``deep_mlp[depth=5]``, ``deep_mlp[learning_rate=0.01]``.
+Each variant is its own group in every table and statistic, and the record
+of each trial keeps the swept values in ``sweep``.
 """
 
 import dataclasses
 import difflib
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -50,6 +58,7 @@ import tomllib
 SCHEMA_VERSION = 1
 SUITE_VERSIONS = (1,)
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+TRAINING_SWEEPS = ("epochs", "batch_size", "optimizer", "learning_rate")
 
 
 class ConfigError(ValueError):
@@ -104,6 +113,8 @@ class Monitors:
         max_samples: size of the probe taken from the training split.
         saturation_eps: sigmoid-like units whose derivative stays below this
             on the whole probe count as saturated.
+        revive: the dead-unit monitor re-initialises dead ReLU units
+            (``DeadUnitMonitor(revive=True)``).
     """
 
     dead_units: bool = False
@@ -111,6 +122,7 @@ class Monitors:
     every_n_epochs: int = 1
     max_samples: int = 512
     saturation_eps: float = 0.01
+    revive: bool = False
 
     @property
     def enabled(self):
@@ -118,16 +130,39 @@ class Monitors:
         return self.dead_units or self.gradient_flow
 
     def to_dict(self):
-        """Plain, JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Plain, JSON-ready dict (``revive`` only when on, so the trial
+        ids of suites without it do not change)."""
+        data = dataclasses.asdict(self)
+        if not data["revive"]:
+            del data["revive"]
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
 class TaskConfig:
-    """A task of the suite with its fully resolved parameters."""
+    """A task of the suite with its fully resolved parameters.
+
+    Attributes:
+        name: registry name of the task.
+        params: every parameter of the task, resolved.
+        label: name used in every table and plot (``name``, or
+            ``name[depth=5]`` for one value of a sweep).
+        sweep: swept key -> this variant's value (empty if none).
+        training: the training recipe of this variant, when a
+            ``[training]`` value is swept (else None: the suite's).
+    """
 
     name: str
     params: types.MappingProxyType
+    label: str = ""
+    sweep: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: _freeze({})
+    )
+    training: Training | None = None
+
+    def __post_init__(self):
+        if not self.label:
+            object.__setattr__(self, "label", self.name)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,10 +195,18 @@ class TrialSpec:
     seed: int
     training: Training
     monitors: Monitors
+    task_label: str = ""
+    sweep: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: _freeze({})
+    )
 
     def to_dict(self):
-        """Canonical, JSON-ready content of the spec."""
-        return {
+        """Canonical, JSON-ready content of the spec.
+
+        ``task_label`` and ``sweep`` appear only for a swept task variant,
+        so the trial ids of suites without sweeps do not change.
+        """
+        data = {
             "schema_version": SCHEMA_VERSION,
             "suite": self.suite,
             "task": self.task,
@@ -176,6 +219,11 @@ class TrialSpec:
             "training": self.training.to_dict(),
             "monitors": self.monitors.to_dict(),
         }
+        if self.task_label and self.task_label != self.task:
+            data["task_label"] = self.task_label
+        if self.sweep:
+            data["sweep"] = dict(self.sweep)
+        return data
 
     @classmethod
     def from_dict(cls, data):
@@ -196,6 +244,8 @@ class TrialSpec:
             seed=data["seed"],
             training=Training(**training),
             monitors=Monitors(**data["monitors"]),
+            task_label=data.get("task_label", ""),
+            sweep=_freeze(data.get("sweep", {})),
         )
 
     @property
@@ -205,9 +255,14 @@ class TrialSpec:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
+    def label(self):
+        """The task's label: ``task_label`` if set, else ``task``."""
+        return self.task_label or self.task
+
+    @property
     def title(self):
         """``task/activation/seed``, used by filters and progress lines."""
-        return f"{self.task}/{self.activation}/{self.seed}"
+        return f"{self.label}/{self.activation}/{self.seed}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,8 +307,10 @@ class Suite:
                             activation_params=act.params,
                             is_baseline=act.label == self.baseline,
                             seed=seed,
-                            training=self.training,
+                            training=task.training or self.training,
                             monitors=self.monitors,
+                            task_label=task.label,
+                            sweep=task.sweep,
                         )
                     )
         return specs
@@ -390,9 +447,10 @@ def loads(text, source="<string>"):
     if not isinstance(description, str):
         check.fail("description", "must be a string", description)
     seeds = _seeds(check, data["seeds"])
-    training = _training(check, data["training"])
+    trainings = _training_sweep(check, data["training"])
+    training = trainings[0][1]
     monitors = _monitors(check, data.get("monitors", False))
-    tasks = _tasks(check, data["tasks"])
+    tasks = _with_training_sweep(_tasks(check, data["tasks"]), trainings)
     if "activations" not in data:
         check.fail(
             "",
@@ -508,6 +566,7 @@ def _monitors(check, value):
                 "every_n_epochs",
                 "max_samples",
                 "saturation_eps",
+                "revive",
             ),
         )
         enabled = check.boolean(value.get("enabled", True), "monitors.enabled")
@@ -534,6 +593,7 @@ def _monitors(check, value):
                 low=0,
                 low_open=True,
             ),
+            revive=check.boolean(value.get("revive", False), "monitors.revive"),
         )
     if monitors.enabled:
         _check_monitor_classes(check, monitors)
@@ -579,10 +639,14 @@ def _tasks(check, tasks):
         check.choice(name, f"{path}.name", registry.names())
         task = registry.get(name)
         params = check.table(table.get("params", {}), f"{path}.params")
-        resolved = {}
+        choices = {}
         for key, param in task.params.items():
+            where = f"{path}.params.{key}"
             value = params.get(key, param.default)
-            resolved[key] = param.check(check, value, f"{path}.params.{key}")
+            if isinstance(value, list):
+                choices[key] = _sweep_values(check, value, where, param)
+            else:
+                choices[key] = [param.check(check, value, where)]
         for key in params:
             if key not in task.params:
                 allowed = list(task.params)
@@ -594,11 +658,95 @@ def _tasks(check, tasks):
                     f"(parameters: {allowed})",
                     params[key],
                 )
-        key = (name, json.dumps(resolved, sort_keys=True))
-        if key in seen:
-            check.fail(f"{path}", "duplicate task (same name and params)", name)
-        seen.add(key)
-        out.append(TaskConfig(name=name, params=_freeze(resolved)))
+        swept = [
+            k for k, v in choices.items() if isinstance(params.get(k), list)
+        ]
+        for values in itertools.product(*choices.values()):
+            resolved = dict(zip(choices, values))
+            key = (name, json.dumps(resolved, sort_keys=True))
+            if key in seen:
+                check.fail(
+                    f"{path}", "duplicate task (same name and params)", name
+                )
+            seen.add(key)
+            sweep = {k: resolved[k] for k in swept}
+            out.append(
+                TaskConfig(
+                    name=name,
+                    params=_freeze(resolved),
+                    label=sweep_label(name, sweep),
+                    sweep=_freeze(sweep),
+                )
+            )
+    return tuple(out)
+
+
+def sweep_label(name, sweep):
+    """``name[key=value,...]`` for a swept variant; ``name`` if no sweep."""
+    if not sweep:
+        return name
+    parts = ",".join(
+        f"{k}={format(v, 'g') if isinstance(v, float) else v}"
+        for k, v in sweep.items()
+    )
+    return f"{name}[{parts}]"
+
+
+def _sweep_values(check, values, path, param=None):
+    """Validates the values of a sweep (a non-empty list, no repeats)."""
+    if not values:
+        check.fail(
+            path,
+            "must be a value or a non-empty array of values (a sweep)",
+            values,
+        )
+    out = []
+    for j, value in enumerate(values):
+        if param is not None:
+            value = param.check(check, value, f"{path}[{j}]")
+        if value in out:
+            check.fail(
+                path, f"must not repeat a swept value ({value!r})", values
+            )
+        out.append(value)
+    return out
+
+
+def _training_sweep(check, table):
+    """``[(sweep, Training), ...]``: one per combination of swept values.
+
+    Lists are allowed for the keys in ``TRAINING_SWEEPS``; without any the
+    result is ``[({}, training)]``.
+    """
+    check.table(table, "training")
+    swept = {
+        k: _sweep_values(check, v, f"training.{k}")
+        for k, v in table.items()
+        if k in TRAINING_SWEEPS and isinstance(v, list)
+    }
+    out = []
+    for values in itertools.product(*swept.values()):
+        sweep = dict(zip(swept, values))
+        out.append((sweep, _training(check, {**table, **sweep})))
+    return out
+
+
+def _with_training_sweep(tasks, trainings):
+    """Each task once per swept training recipe (unchanged without one)."""
+    if len(trainings) == 1 and not trainings[0][0]:
+        return tasks
+    out = []
+    for task in tasks:
+        for sweep, training in trainings:
+            merged = {**task.sweep, **sweep}
+            out.append(
+                dataclasses.replace(
+                    task,
+                    label=sweep_label(task.name, merged),
+                    sweep=_freeze(merged),
+                    training=training,
+                )
+            )
     return tuple(out)
 
 

@@ -159,7 +159,8 @@ class Selection:
     """Which trials of a suite to run now (all by default).
 
     Attributes:
-        tasks: task names to keep (empty = all).
+        tasks: task names or labels (``deep_mlp[depth=5]``) to keep
+            (empty = all).
         activations: activation labels to keep (empty = all).
         seeds: seeds to keep (empty = all).
         patterns: ``fnmatch`` patterns on ``task/activation/seed``; a trial
@@ -177,7 +178,11 @@ class Selection:
         """Raises ``ConfigError`` for a name the suite does not have."""
         import difflib
 
-        names = [t.name for t in suite.tasks]
+        names = list(
+            dict.fromkeys(
+                [t.name for t in suite.tasks] + [t.label for t in suite.tasks]
+            )
+        )
         labels = [a.label for a in suite.activations]
         for option, values, allowed in (
             ("--task", self.tasks, names),
@@ -203,7 +208,7 @@ class Selection:
 
     def keep(self, spec):
         """True if ``spec`` passes the task/activation/seed/pattern filters."""
-        if self.tasks and spec.task not in self.tasks:
+        if self.tasks and not {spec.task, spec.label} & set(self.tasks):
             return False
         if self.activations and spec.activation not in self.activations:
             return False

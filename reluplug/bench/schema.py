@@ -84,11 +84,19 @@ def last_value(history, key):
     return values[-1] if values else None
 
 
+def task_label(record):
+    """The task label of a record: ``task_label`` (a swept variant such as
+    ``deep_mlp[depth=5]``) if present, else ``task``. Every table's
+    ``task`` column holds it, so each variant is its own group."""
+    return record.get("task_label") or record.get("task")
+
+
 def run_row(record):
     """One ``runs.csv`` row (a dict with ``RUN_COLUMNS``) for a record."""
     history = record.get("history") or []
     error = record.get("error") or {}
     row = {k: record.get(k) for k in RUN_COLUMNS}
+    row["task"] = task_label(record)
     row["mean_epoch_time_s"] = steady_epoch_time(history)
     row["final_dead_fraction"] = last_value(history, "dead_fraction")
     row["final_inactive_fraction"] = last_value(history, "inactive_fraction")
@@ -98,9 +106,11 @@ def run_row(record):
 
 
 def _keys(record):
-    return {
+    keys = {
         k: record.get(k) for k in ("trial_id", "task", "activation", "seed")
     }
+    keys["task"] = task_label(record)
+    return keys
 
 
 def history_rows(record):

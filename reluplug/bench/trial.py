@@ -415,6 +415,7 @@ def make_monitors(spec, splits):
                     every_n_epochs=m.every_n_epochs,
                     max_samples=m.max_samples,
                     saturation_eps=m.saturation_eps,
+                    revive=m.revive,
                     on_no_sites="skip",  # e.g. a custom activation
                 )
             )

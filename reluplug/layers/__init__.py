@@ -2,6 +2,7 @@
 
 from reluplug.layers.celu import CELU
 from reluplug.layers.elu import ELU
+from reluplug.layers.heaviside import Heaviside
 from reluplug.layers.leaky_relu import LeakyReLU
 from reluplug.layers.pelu import PELU
 from reluplug.layers.prelu import PReLU
@@ -13,6 +14,7 @@ from reluplug.layers.swish import Swish
 __all__ = [
     "CELU",
     "ELU",
+    "Heaviside",
     "LeakyReLU",
     "PELU",
     "PReLU",

@@ -55,6 +55,7 @@ CASES = {
     "elu": (layers.ELU, {"alpha": 0.5}, (None, 3), []),
     "celu": (layers.CELU, {"alpha": 2.0}, (None, 3), []),
     "selu": (layers.SELU, {}, (None, 3), []),
+    "heaviside": (layers.Heaviside, {}, (None, 3), []),
     "pelu_channels_first": (
         layers.PELU,
         {
