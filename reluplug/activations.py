@@ -108,15 +108,18 @@ def _sum_to_param(values, param_shape):
 def _prelu_custom_gradient(x, alpha):
     @ops.custom_gradient
     def _prelu(x, alpha):
-        positive = ops.greater_equal(x, 0)
-        out = ops.where(positive, x, alpha * x)
+        # The local slope, f'(x), kept for the backward pass: the output and
+        # dx are then one multiplication each, and x * 1 = x, u * 1 = u
+        # exactly, so both equal where(x >= 0, x, alpha * x) (and its
+        # gradient) bit for bit.
+        slope = ops.where(ops.greater_equal(x, 0), _const(1, x), alpha)
+        out = x * slope
 
         def grad(*args, upstream=None):
             upstream = _upstream(args, upstream)
-            dx = ops.where(positive, upstream, upstream * alpha)
             # x * [x < 0] as minimum(x, 0): one pass, no zeros tensor.
             dalpha = upstream * ops.minimum(x, _const(0, x))
-            return dx, _sum_to_param(dalpha, alpha.shape)
+            return upstream * slope, _sum_to_param(dalpha, alpha.shape)
 
         return out, grad
 
@@ -131,8 +134,9 @@ def prelu(x, alpha):
 
     ``alpha`` must broadcast against ``x`` from the right and have at most
     ``ndim(x)`` dimensions. On the TensorFlow and JAX backends the gradient is
-    written by hand (one ``where`` each for ``x`` and ``alpha``), which halves
-    the passes over memory compared with ``relu(x) - alpha * relu(-x)``.
+    written by hand: the forward pass keeps the slope ``f'(x)``, so ``dx`` is
+    one multiplication and ``d alpha`` one multiplication and a sum, far
+    fewer passes over memory than autodiff of ``relu(x) - alpha * relu(-x)``.
     """
     alpha = ops.convert_to_tensor(alpha, dtype=x.dtype)
     if _custom_gradient_applies(x, alpha):
