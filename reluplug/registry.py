@@ -4,6 +4,12 @@ Registered names are the snake_case of the class names (``LeakyReLU`` ->
 ``leaky_relu``, ``PReLU`` -> ``prelu``); lookups are case-insensitive. Keras'
 built-in activation functions are available under their own names, wrapped
 in ``keras.layers.Activation`` so every identifier yields a layer.
+
+The structured linear layers (``WalshHadamard``, ``HadamardDense``,
+``CirculantDense``) are registered too, in their own table: ``get()`` builds
+them by name (``get("hadamard_dense", units=64)``) and ``linear()`` lists
+them, but ``available()`` lists activations only, so nothing that iterates
+activations picks up a linear layer.
 """
 
 import difflib
@@ -35,6 +41,13 @@ _LAYER_CLASSES = (
     _layers.Heaviside,
 )
 _REGISTRY = {snake_case(cls.__name__): cls for cls in _LAYER_CLASSES}
+
+_LINEAR_CLASSES = (
+    _layers.WalshHadamard,
+    _layers.HadamardDense,
+    _layers.CirculantDense,
+)
+_LINEAR = {snake_case(cls.__name__): cls for cls in _LINEAR_CLASSES}
 
 # Keras' built-in activation functions that reluplug does not shadow.
 _KERAS_BUILTINS = (
@@ -76,6 +89,18 @@ def available():
     True
     """
     return sorted(set(_REGISTRY) | set(_keras_builtins()))
+
+
+def linear():
+    """Sorted names of the structured linear layers that ``get()`` builds.
+
+    Example:
+
+    >>> import reluplug
+    >>> reluplug.registry.linear()
+    ['circulant_dense', 'hadamard_dense', 'walsh_hadamard']
+    """
+    return sorted(_LINEAR)
 
 
 def register(cls, name=None, *, override=False):
@@ -155,7 +180,7 @@ def _from_dict(identifier, params):
             f"'config'. Received: {identifier!r}"
         )
     short = class_name.split(">")[-1]
-    for cls in _REGISTRY.values():
+    for cls in (*_REGISTRY.values(), *_LINEAR.values()):
         if cls.__name__ == short:
             return cls.from_config(config)
     if class_name.lower() in _REGISTRY:
@@ -209,11 +234,12 @@ def get(identifier, **params):
     key = identifier.lower()
     if key not in _REGISTRY and key not in _keras_builtins():
         key = snake_case(identifier)
-    if key not in _REGISTRY:  # a class name in any case: "LEAKYRELU"
-        by_class = {cls.__name__.lower(): k for k, cls in _REGISTRY.items()}
+    tables = {**_LINEAR, **_REGISTRY}
+    if key not in tables:  # a class name in any case: "LEAKYRELU"
+        by_class = {cls.__name__.lower(): k for k, cls in tables.items()}
         key = by_class.get(identifier.lower(), key)
-    if key in _REGISTRY:
-        return _REGISTRY[key](**params)
+    if key in tables:
+        return tables[key](**params)
     if key in _keras_builtins():
         _no_params(identifier, params)
         return keras.layers.Activation(key)

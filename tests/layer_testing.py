@@ -149,7 +149,8 @@ def _fit_once(layer, input_shape, x, rng, jit_compile, require_moved=True):
     assert model.jit_compile == jit_compile, "XLA was switched off by Keras"
     initial = [ops.convert_to_numpy(w).copy() for w in layer.trainable_weights]
     x = _input(rng, (32,) + tuple(x.shape[1:]))  # enough values per channel
-    y = rng.normal(size=x.shape).astype("float32")
+    out_shape = tuple(model.compute_output_shape(x.shape))
+    y = rng.normal(size=out_shape).astype("float32")
     history = model.fit(x, y, batch_size=len(x), epochs=1, verbose=0)
     loss = history.history["loss"][-1]
     assert np.isfinite(loss), f"non-finite loss {loss}"
@@ -205,6 +206,7 @@ def run_layer_test(
     expected_config=None,
     run_training=True,
     run_mixed_precision=True,
+    expected_output_shape=None,
 ):
     """Runs the checks listed in the module docstring; returns the layer.
 
@@ -220,19 +222,25 @@ def run_layer_test(
         expected_config: extra ``{key: value}`` the config must hold.
         run_training: run the ``fit`` checks.
         run_mixed_precision: run the mixed-precision checks.
+        expected_output_shape: output shape with the batch dimension, for
+            layers that change the shape (e.g. ``(None, 8)``); defaults to
+            ``input_shape``.
     """
     check_config_round_trip(layer_cls, init_kwargs, expected_config)
     batch = 4
     x = _input(rng, (batch,) + tuple(input_shape[1:]))
 
+    out_shape = tuple((expected_output_shape or input_shape)[1:])
+
     # Symbolic call (unknown dimensions stay unknown).
     layer = layer_cls(**init_kwargs)
     symbolic = layer(keras.Input(input_shape[1:]))
-    assert tuple(symbolic.shape) == (None,) + tuple(input_shape[1:])
+    assert tuple(symbolic.shape) == (None,) + out_shape
     assert keras.backend.standardize_dtype(symbolic.dtype) == "float32"
-    assert tuple(layer.compute_output_shape((None,) + input_shape[1:])) == (
-        None,
-    ) + tuple(input_shape[1:])
+    assert (
+        tuple(layer.compute_output_shape((None,) + input_shape[1:]))
+        == (None,) + out_shape
+    )
 
     # Weights.
     shapes = [tuple(w.shape) for w in layer.trainable_weights]
@@ -243,7 +251,9 @@ def run_layer_test(
 
     # Eager call.
     out = layer(x)
-    assert tuple(out.shape) == x.shape
+    assert tuple(out.shape) == (batch,) + tuple(
+        5 if d is None else d for d in out_shape
+    )
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
     assert np.all(np.isfinite(to_numpy64(out)))
 

@@ -92,6 +92,68 @@ CASES = {
         (None, 3),
         [(3,)],
     ),
+    "walsh_hadamard_signs_truncated": (
+        layers.WalshHadamard,
+        {"units": 6, "random_signs": True, "seed": 3, "normalize": False},
+        (None, 5),
+        [],
+        (None, 6),
+    ),
+    "walsh_hadamard_rank3": (
+        layers.WalshHadamard,
+        {},
+        (None, 4, 3),
+        [],
+        (None, 4, 4),
+    ),
+    "hadamard_dense_deep_expand": (
+        layers.HadamardDense,
+        {
+            "units": 12,
+            "activation": "relu",
+            "kernel_initializer": keras.initializers.RandomNormal(
+                stddev=0.5, seed=1
+            ),
+            "bias_initializer": keras.initializers.Ones(),
+            "kernel_regularizer": keras.regularizers.L2(0.01),
+            "bias_regularizer": keras.regularizers.L1(0.01),
+            "depth": 2,
+            "seed": 5,
+        },
+        (None, 5),
+        [(2, 16), (2, 16), (2, 16), (12,)],
+        (None, 12),
+    ),
+    "hadamard_dense_no_bias_rank3": (
+        layers.HadamardDense,
+        {"units": 3, "use_bias": False, "seed": 0},
+        (None, 2, 7),
+        [(1, 8), (1, 8), (1, 8)],
+        (None, 2, 3),
+    ),
+    "circulant_dense_expand": (
+        layers.CirculantDense,
+        {
+            "units": 9,
+            "activation": "tanh",
+            "kernel_initializer": keras.initializers.RandomUniform(
+                -0.3, 0.3, seed=2
+            ),
+            "bias_initializer": keras.initializers.Ones(),
+            "kernel_regularizer": keras.regularizers.L2(0.01),
+            "kernel_constraint": keras.constraints.MaxNorm(2.0),
+        },
+        (None, 4),
+        [(9,), (9,)],
+        (None, 9),
+    ),
+    "circulant_dense_reduce_no_bias": (
+        layers.CirculantDense,
+        {"units": 2, "use_bias": False},
+        (None, 3, 6),
+        [(6,)],
+        (None, 3, 2),
+    ),
     "swish_fixed": (
         layers.Swish,
         {"beta": 2.0, "trainable": False},
@@ -103,7 +165,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_layer_contract(case, tmp_path, rng):
-    layer_cls, kwargs, input_shape, weight_shapes = CASES[case]
+    layer_cls, kwargs, input_shape, weight_shapes, *output_shape = CASES[case]
     run_layer_test(
         layer_cls,
         kwargs,
@@ -111,6 +173,7 @@ def test_layer_contract(case, tmp_path, rng):
         tmp_path=tmp_path,
         rng=rng,
         expected_weight_shapes=weight_shapes,
+        expected_output_shape=output_shape[0] if output_shape else None,
     )
 
 
