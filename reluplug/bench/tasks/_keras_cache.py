@@ -209,7 +209,11 @@ def downloaded_task(name, loader, description, *, model):
             filters = params["filters"]
             return base.cnn(splits, act, seed, filters=(filters, 2 * filters))
         return base.mlp(
-            splits, act, seed, [params["hidden"]] * params["layers"]
+            splits,
+            act,
+            seed,
+            [params["hidden"]] * params["layers"],
+            linear=params["linear"],
         )
 
     params = {
@@ -227,6 +231,7 @@ def downloaded_task(name, loader, description, *, model):
     else:
         params["hidden"] = base.Param(128, "int", low=1, help="units per layer")
         params["layers"] = base.Param(2, "int", low=1, help="hidden layers")
+        params["linear"] = base.LINEAR_PARAM
     return base.Task(
         name=name,
         description=description,

@@ -143,6 +143,46 @@ def dense(units, seed, index, activation=None):
     )
 
 
+# The MLP tasks' ``linear`` parameter: which layer computes the weighted sums
+# of the hidden layers (the output layer is always ``Dense``).
+LINEAR_CHOICES = ("dense", "hadamard", "circulant")
+LINEAR_PARAM = Param(
+    "dense",
+    "str",
+    choices=LINEAR_CHOICES,
+    help="hidden layers: Dense, HadamardDense or CirculantDense",
+)
+
+
+def linear_layer(linear, units, seed, index):
+    """A hidden layer of kind ``linear`` seeded by ``(seed, index)``.
+
+    ``"dense"`` is ``dense()``; ``"hadamard"`` a ``HadamardDense`` whose
+    permutation, signs and normals come from the layer seed; ``"circulant"``
+    a ``CirculantDense`` with a seeded Glorot-uniform kernel.
+    """
+    from reluplug import layers
+
+    if linear not in LINEAR_CHOICES:
+        raise ValueError(
+            f"The value for `linear` must be one of {list(LINEAR_CHOICES)}, "
+            f"but {linear!r} was passed."
+        )
+    if linear == "dense":
+        return dense(units, seed, index)
+    if linear == "hadamard":
+        return layers.HadamardDense(
+            units, seed=layer_seed(seed, index), name=f"hadamard_{index}"
+        )
+    return layers.CirculantDense(
+        units,
+        kernel_initializer=keras.initializers.GlorotUniform(
+            seed=layer_seed(seed, index)
+        ),
+        name=f"circulant_{index}",
+    )
+
+
 def conv2d(filters, seed, index):
     """A 3x3 ``Conv2D`` (same padding) seeded by ``(seed, index)``."""
     return keras.layers.Conv2D(
@@ -163,13 +203,16 @@ def head(splits, problem, seed, index):
     return dense(splits.n_outputs, seed, index, activation=activation)
 
 
-def mlp(splits, act, seed, hidden, problem=CLASSIFICATION):
-    """Input -> [Dense -> act] * len(hidden) -> output layer."""
+def mlp(splits, act, seed, hidden, problem=CLASSIFICATION, linear="dense"):
+    """Input -> [linear -> act] * len(hidden) -> output layer.
+
+    ``linear`` (one of ``LINEAR_CHOICES``) picks the hidden layers' kind.
+    """
     layers = [keras.Input(splits.input_shape)]
     if len(splits.input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
     for i, units in enumerate(hidden, start=1):
-        layers += [dense(units, seed, i), act()]
+        layers += [linear_layer(linear, units, seed, i), act()]
     layers.append(head(splits, problem, seed, len(hidden) + 1))
     return keras.Sequential(layers)
 

@@ -10,9 +10,9 @@ def load(seed):
     return base.classification_splits(x, y, seed)
 
 
-def build(splits, act, seed, depth, width):
+def build(splits, act, seed, depth, width, linear):
     """Input(64) -> [Dense(width) -> act] * depth -> Dense(10, softmax)."""
-    return base.mlp(splits, act, seed, [width] * depth)
+    return base.mlp(splits, act, seed, [width] * depth, linear=linear)
 
 
 TASK = base.Task(
@@ -23,5 +23,6 @@ TASK = base.Task(
     params={
         "depth": base.Param(20, "int", low=1, help="hidden layers"),
         "width": base.Param(32, "int", low=1, help="units per layer"),
+        "linear": base.LINEAR_PARAM,
     },
 )

@@ -10,9 +10,9 @@ def load(seed):
     return base.classification_splits(x, y, seed)
 
 
-def build(splits, act, seed, hidden, layers):
+def build(splits, act, seed, hidden, layers, linear):
     """Input(64) -> [Dense(hidden) -> act] * layers -> Dense(10, softmax)."""
-    return base.mlp(splits, act, seed, [hidden] * layers)
+    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
 
 
 TASK = base.Task(
@@ -23,5 +23,6 @@ TASK = base.Task(
     params={
         "hidden": base.Param(64, "int", low=1, help="units per layer"),
         "layers": base.Param(2, "int", low=1, help="hidden layers"),
+        "linear": base.LINEAR_PARAM,
     },
 )

@@ -32,9 +32,9 @@ def load(seed):
     )
 
 
-def build(splits, act, seed, hidden, layers):
+def build(splits, act, seed, hidden, layers, linear):
     """Input(40) -> [Dense(hidden) -> act] * layers -> Dense(10)."""
-    return base.mlp(splits, act, seed, [hidden] * layers)
+    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
 
 
 TASK = base.Task(
@@ -45,5 +45,6 @@ TASK = base.Task(
     params={
         "hidden": base.Param(100, "int", low=1, help="units per layer"),
         "layers": base.Param(2, "int", low=1, help="hidden layers"),
+        "linear": base.LINEAR_PARAM,
     },
 )

@@ -10,9 +10,9 @@ def load(seed):
     return base.classification_splits(x, y, seed, scale=255.0)
 
 
-def build(splits, act, seed, hidden, layers):
+def build(splits, act, seed, hidden, layers, linear):
     """Input(784) -> [Dense(hidden) -> act] * layers -> Dense(10)."""
-    return base.mlp(splits, act, seed, [hidden] * layers)
+    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
 
 
 TASK = base.Task(
@@ -23,5 +23,6 @@ TASK = base.Task(
     params={
         "hidden": base.Param(128, "int", low=1, help="units per layer"),
         "layers": base.Param(2, "int", low=1, help="hidden layers"),
+        "linear": base.LINEAR_PARAM,
     },
 )

@@ -34,11 +34,16 @@ def load(seed, dataset):
     return base.Splits(xtr, ytr, xva, yva, xte, yte, n_outputs=1)
 
 
-def build(splits, act, seed, dataset, hidden, layers):
+def build(splits, act, seed, dataset, hidden, layers, linear):
     """Input -> [Dense(hidden) -> act] * layers -> Dense(1)."""
     del dataset
     return base.mlp(
-        splits, act, seed, [hidden] * layers, problem=base.REGRESSION
+        splits,
+        act,
+        seed,
+        [hidden] * layers,
+        problem=base.REGRESSION,
+        linear=linear,
     )
 
 
@@ -56,6 +61,7 @@ TASK = base.Task(
         ),
         "hidden": base.Param(64, "int", low=1, help="units per layer"),
         "layers": base.Param(2, "int", low=1, help="hidden layers"),
+        "linear": base.LINEAR_PARAM,
     },
     data_params=("dataset",),
     problem=base.REGRESSION,

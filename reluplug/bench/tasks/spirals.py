@@ -32,10 +32,10 @@ def load(seed, n_samples, noise, turns):
     return base.classification_splits(x, y, seed)
 
 
-def build(splits, act, seed, n_samples, noise, turns, hidden, layers):
+def build(splits, act, seed, n_samples, noise, turns, hidden, layers, linear):
     """Input(2) -> [Dense(hidden) -> act] * layers -> Dense(2, softmax)."""
     del n_samples, noise, turns
-    return base.mlp(splits, act, seed, [hidden] * layers)
+    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
 
 
 TASK = base.Task(
@@ -49,6 +49,7 @@ TASK = base.Task(
         "turns": base.Param(1.5, "float", low=0.1, help="spiral turns"),
         "hidden": base.Param(32, "int", low=1, help="units per layer"),
         "layers": base.Param(3, "int", low=1, help="hidden layers"),
+        "linear": base.LINEAR_PARAM,
     },
     data_params=("n_samples", "noise", "turns"),
 )
