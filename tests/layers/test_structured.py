@@ -313,13 +313,14 @@ def test_bad_arguments_raise(cls, kwargs, match):
 
 
 @pytest.mark.parametrize(
-    "cls", [layers.HadamardDense, layers.CirculantDense, layers.WalshHadamard]
+    ("layer", "method"),
+    [
+        (layers.HadamardDense(4), "build"),
+        (layers.CirculantDense(4), "build"),
+        (layers.WalshHadamard(), "compute_output_shape"),
+    ],
 )
-def test_unknown_feature_dimension_raises(cls):
-    layer = cls(4) if cls is not layers.WalshHadamard else cls()
-    with pytest.raises(
-        ValueError, match=r"known last.*input_shape=\(None, None\)"
-    ):
-        layer.compute_output_shape((None, None)) if cls is (
-            layers.WalshHadamard
-        ) else layer.build((None, None))
+@pytest.mark.parametrize("shape", [(None, None), (7,)])
+def test_unknown_or_missing_feature_dimension_raises(layer, method, shape):
+    with pytest.raises(ValueError, match=r"known last.*input_shape="):
+        getattr(layer, method)(shape)
