@@ -147,6 +147,10 @@ def _crossover(sizes, fast, dense):
     return best
 
 
+def _load():
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -164,7 +168,7 @@ def main():
         f" cores={os.cpu_count()} batch={args.batch} float32"
     )
     if hasattr(os, "getloadavg"):
-        print("load average at start: %.2f %.2f %.2f" % os.getloadavg())
+        print("load average at start:", _load())
     results = {}  # (layer, xla) -> {n: ms}
     params = {}
     for n in args.sizes:
@@ -224,13 +228,8 @@ def main():
                     )
                 )
             if name == "Dense":
-                verdicts.append(
-                    (
-                        f"(Dense slope {slope:.2f}, {'XLA' if xla else 'no XLA'}"
-                        ", reported)",
-                        None,
-                    )
-                )
+                mode = "XLA" if xla else "no XLA"
+                verdicts.append((f"(Dense slope {slope:.2f}, {mode})", None))
     had = results[("HadamardDense", True)]
     dense = results[("Dense", True)]
     big = [n for n in args.sizes if n >= 1024]
@@ -247,7 +246,7 @@ def main():
         tag = "" if ok is None else ("PASS " if ok else "FAIL ")
         print(f"{tag}{text}")
     if hasattr(os, "getloadavg"):
-        print("load average at end: %.2f %.2f %.2f" % os.getloadavg())
+        print("load average at end:", _load())
 
 
 if __name__ == "__main__":

@@ -178,6 +178,7 @@ def test_tiny_suite_loads_frozen_with_defaults(tiny_suite):
         "turns": 1.5,
         "hidden": 8,
         "layers": 2,
+        "linear": "dense",
     }
     assert suite.training.optimizer == "adam"
     assert suite.training.learning_rate == 1e-3
