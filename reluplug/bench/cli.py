@@ -5,7 +5,9 @@ Commands::
     reluplug-bench list
     reluplug-bench run SUITE --out DIR [--overwrite] [--max-trials N]
         [--task T ...] [--activation A ...] [--seed S ...] [--filter GLOB ...]
-        [--executor sequential|processes|ray] [--workers N] [--no-report]
+        [--executor sequential|processes|ray] [--workers N]
+        [--ray-address ADDR] [--cpus N] [--gpus N] [--retries N]
+        [--no-report]
     reluplug-bench report DIR
 
 ``SUITE`` is a TOML file, or the name of a suite in ``benchmarks/suites``
@@ -86,7 +88,39 @@ def _parser():
         help="sequential (default), processes or ray",
     )
     run.add_argument(
-        "--workers", type=int, default=None, help="processes for --executor"
+        "--workers",
+        type=int,
+        default=None,
+        help="trials at once: processes for --executor processes (default "
+        "CPU count / --cpus), CPUs of a local Ray instance, or the most "
+        "trials in flight on a Ray cluster (default: no limit)",
+    )
+    run.add_argument(
+        "--ray-address",
+        default=None,
+        help="with --executor ray: join this cluster ('auto', HOST:PORT or "
+        "ray://HOST:PORT); unset starts a private local Ray instance",
+    )
+    run.add_argument(
+        "--cpus",
+        type=float,
+        default=None,
+        help="CPUs per trial (default: the suite's [resources] cpus, 1); "
+        "each trial process caps its backend to this many threads",
+    )
+    run.add_argument(
+        "--gpus",
+        type=float,
+        default=None,
+        help="GPUs per trial for Ray (default: the suite's [resources] "
+        "gpus, 0)",
+    )
+    run.add_argument(
+        "--retries",
+        type=int,
+        default=1,
+        help="runs of a trial after its worker process died (kill -9, out "
+        "of memory) before it is recorded as failed (default 1)",
     )
     run.add_argument(
         "--no-report",
@@ -141,6 +175,10 @@ class ProgressReporter:
         self.console.print(trial_line(record), highlight=False)
         self.progress.advance(self.task)
 
+    def retry(self, spec, error, attempt, retries):
+        """Prints one line for a trial whose worker died (run again)."""
+        self.console.print(retry_line(spec, error, attempt, retries))
+
     def stop(self):
         """Removes the bar."""
         if self.progress is not None:
@@ -172,6 +210,16 @@ def trial_line(record):
         detail = f"{error.get('type')}: {message[0] if message else ''}"
         detail = detail[:100]
     return f"{mark} {title:<40} {detail}  {wall:.1f}s (fit {fit:.1f}s)"
+
+
+def retry_line(spec, error, attempt, retries):
+    """One line for a trial run again after its worker process died."""
+    message = str(error).strip().splitlines()
+    detail = f"{type(error).__name__}: {message[0] if message else ''}"
+    return (
+        f"RUN {spec.title:<40} again ({attempt} of {retries + 1} runs "
+        f"failed): {detail[:100]}"
+    )
 
 
 def summary_lines(summary):
@@ -265,7 +313,17 @@ def _run(args, console):
             patterns=tuple(args.filter),
             max_trials=args.max_trials,
         )
-        executor = executors.make_executor(args.executor, args.workers)
+        try:
+            resources = suite.resources.replace(cpus=args.cpus, gpus=args.gpus)
+        except ValueError as error:
+            raise config.ConfigError(str(error)) from None
+        executor = executors.make_executor(
+            args.executor,
+            args.workers,
+            resources=resources,
+            retries=args.retries,
+            ray_address=args.ray_address,
+        )
         summary = executors.run_suite(
             suite,
             args.out,

@@ -55,6 +55,8 @@ import types
 
 import tomllib
 
+from reluplug.bench.resources import Resources
+
 SCHEMA_VERSION = 1
 SUITE_VERSIONS = (1,)
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
@@ -280,6 +282,7 @@ class Suite:
     description: str = ""
     path: str | None = None
     text: str = ""
+    resources: Resources = Resources()
 
     @property
     def sha256(self):
@@ -433,6 +436,7 @@ def loads(text, source="<string>"):
             "baseline",
             "monitors",
             "description",
+            "resources",
         ),
     )
     version = check.integer(data["version"], "version")
@@ -451,6 +455,7 @@ def loads(text, source="<string>"):
     training = trainings[0][1]
     monitors = _monitors(check, data.get("monitors", False))
     tasks = _with_training_sweep(_tasks(check, data["tasks"]), trainings)
+    resources = _resources(check, data.get("resources", {}))
     if "activations" not in data:
         check.fail(
             "",
@@ -475,6 +480,7 @@ def loads(text, source="<string>"):
         description=description,
         path=None if source == "<string>" else source,
         text=text,
+        resources=resources,
     )
 
 
@@ -547,6 +553,20 @@ def _training(check, table):
         learning_rate=learning_rate,
         early_stopping=early_stopping,
         jit_compile=jit,
+    )
+
+
+def _resources(check, table):
+    """``[resources]``: CPUs and GPUs per trial (see ``resources.py``)."""
+    check.table(table, "resources")
+    check.keys(table, "resources", required=(), optional=("cpus", "gpus"))
+    cpus = check.number(
+        table.get("cpus", 1), "resources.cpus", low=0, low_open=True
+    )
+    gpus = check.number(table.get("gpus", 0), "resources.gpus", low=0)
+    return Resources(
+        cpus=int(cpus) if cpus.is_integer() else cpus,
+        gpus=int(gpus) if gpus.is_integer() else gpus,
     )
 
 

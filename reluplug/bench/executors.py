@@ -1,21 +1,44 @@
 """Where trials run (sequential, local processes, Ray) and ``run_suite``.
 
 An executor maps trial specs to records: ``executor.map(specs)`` yields
-``(spec, record)`` pairs as trials finish. The main process alone writes the
-run folder, one atomic file per finished trial, so a run killed at any
-moment can be resumed: trials whose file says ``completed`` or ``diverged``
-are skipped, ``failed`` ones are run again.
+``(spec, record)`` pairs as trials finish. The main process (the driver)
+alone writes the run folder, one atomic file per finished trial: records
+come back as results (a pipe, a Ray task result), so workers need no shared
+file system, and a run killed at any moment resumes the same way with every
+executor: trials whose file says ``completed`` or ``diverged`` are skipped,
+``failed`` ones are run again.
+
+Faults. A trial whose worker process dies (``kill -9``, the out-of-memory
+killer, a lost Ray node) is run again up to ``retries`` times (default 1) in
+a fresh process, then recorded as ``failed`` with the cause
+(``WorkerDiedError`` for local processes, Ray's ``WorkerCrashedError``,
+``OutOfMemoryError``, ... for Ray); the run goes on. An exception inside a
+trial is not retried: ``run_trial`` records it.
+
+Each record gets ``attempts`` (1, or 2 after a retry) and ``worker``
+(executor, host, process id, threads; the Ray node id), which differ
+between executors; everything else in it does not.
 """
 
-import concurrent.futures
+import collections
+import contextlib
 import dataclasses
 import fnmatch
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import shutil
+import signal
+import socket
+import tempfile
 import time
 
+from reluplug.bench import shipping
 from reluplug.bench.config import ConfigError
+from reluplug.bench.resources import Resources
+from reluplug.bench.resources import cap_threads
+from reluplug.bench.resources import thread_env
 from reluplug.bench.store import RunStore
 from reluplug.bench.trial import base_record
 from reluplug.bench.trial import error_info
@@ -24,131 +47,471 @@ from reluplug.bench.trial import run_trial_dict
 
 EXECUTORS = ("sequential", "processes", "ray")
 DONE = ("completed", "diverged")
+# Ray errors that mean "the process or node running the task went away".
+_RAY_DIED = (
+    "WorkerCrashedError",
+    "OutOfMemoryError",
+    "NodeDiedError",
+    "LocalRayletDiedError",
+    "ObjectLostError",
+    "OwnerDiedError",
+)
 
 
 class IdenticalModelError(RuntimeError):
     """Two activations of one (task, seed) started from different weights."""
 
 
+class WorkerDiedError(RuntimeError):
+    """A trial's worker process died before returning its record."""
+
+
+def worker_info(executor, threads, **extra):
+    """``{"executor", "host", "pid", "threads", ...}`` of this process."""
+    return {
+        "executor": executor,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "threads": threads,
+        **extra,
+    }
+
+
+def failed_record(spec, error, attempts):
+    """A ``failed`` record for ``spec`` whose worker died (``error``)."""
+    record = base_record(spec)
+    record["error"] = error_info(error)
+    record["attempts"] = attempts
+    return record
+
+
+def _death_cause(process):
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed; out of memory?)" if -code == signal.SIGKILL else ""
+        how = f"died from {name}{hint}"
+    else:
+        how = f"exited with status {code}"
+    return WorkerDiedError(
+        f"The worker process (pid {process.pid}) {how} while running the trial."
+    )
+
+
 class SequentialExecutor:
-    """Runs trials one after the other in this process."""
+    """Runs trials one after the other in this process.
+
+    The trial shares this process (no retry is possible if it dies) and its
+    threads are left as they are.
+    """
 
     name = "sequential"
 
-    def map(self, specs):
+    def __init__(self, resources=None, retries=1):
+        self.resources = resources or Resources()
+        self.retries = retries
+
+    def map(self, specs, *, on_retry=None, folders=()):
         """Yields ``(spec, record)`` in order."""
         for spec in specs:
-            yield spec, run_trial(spec)
+            record = run_trial(spec)
+            record["attempts"] = 1
+            record["worker"] = worker_info(self.name, None)
+            yield spec, record
 
     def close(self):
         """Nothing to release."""
 
 
-class ProcessExecutor:
-    """Runs trials in a pool of fresh ("spawn") local processes.
+@contextlib.contextmanager
+def _environ(variables):
+    old = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
-    Each worker loads a task's data once and keeps it for later trials.
+
+def _process_main(conn, threads):
+    """A ``processes`` worker: trial specs in, records out, until None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles ^C
+    cap_threads(threads)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        record = run_trial_dict(message)
+        record["worker"] = worker_info("processes", threads)
+        conn.send(record)
+
+
+class _Process:
+    """One worker process of ``ProcessExecutor`` and its pipe."""
+
+    def __init__(self, context, threads):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_process_main, args=(child, threads), daemon=True
+        )
+        with _environ(thread_env(threads)):  # before TF/JAX are imported
+            self.process.start()
+        child.close()
+
+    def stop(self, timeout=5.0):
+        """Asks the process to exit; terminates, then kills it if it hangs."""
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+class ProcessExecutor:
+    """Runs trials in fresh ("spawn") local worker processes.
+
+    Each worker runs one trial at a time, caps its backend to
+    ``resources.threads`` threads, and keeps a task's data for later trials.
+    A worker that dies is replaced and its trial retried.
 
     Args:
-        workers: number of processes; defaults to ``os.cpu_count()``.
+        workers: number of processes; defaults to ``os.cpu_count() //
+            resources.cpus`` (at least 1).
+        resources: ``Resources`` per trial.
+        retries: runs of a trial after its worker died.
     """
 
     name = "processes"
 
-    def __init__(self, workers=None):
-        self.workers = workers or os.cpu_count() or 1
-        self._pool = None
+    def __init__(self, workers=None, resources=None, retries=1):
+        self.resources = resources or Resources()
+        default = max(1, int((os.cpu_count() or 1) // self.resources.cpus))
+        self.workers = workers or default
+        self.retries = retries
+        self._processes = []
 
-    def map(self, specs):
+    def map(self, specs, *, on_retry=None, folders=()):
         """Yields ``(spec, record)`` as trials finish."""
         context = multiprocessing.get_context("spawn")
-        self._pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context
-        )
-        futures = {
-            self._pool.submit(run_trial_dict, spec.to_dict()): spec
-            for spec in specs
-        }
-        for future in concurrent.futures.as_completed(futures):
-            spec = futures[future]
-            try:
-                record = future.result()
-            except Exception as error:  # a worker died
-                record = base_record(spec)
-                record["error"] = error_info(error)
-            yield spec, record
+        threads = self.resources.threads
+        queue = collections.deque((spec, 1) for spec in specs)
+        idle, busy = [], {}
+        while queue or busy:
+            while queue and len(busy) < self.workers:
+                if idle:
+                    worker = idle.pop()
+                else:
+                    worker = _Process(context, threads)
+                    self._processes.append(worker)
+                spec, attempt = queue.popleft()
+                try:
+                    worker.conn.send(spec.to_dict())
+                except OSError:  # died while idle: not the trial's fault
+                    self._discard(worker)
+                    queue.appendleft((spec, attempt))
+                    continue
+                busy[worker] = (spec, attempt)
+            waitables = [w.conn for w in busy] + [
+                w.process.sentinel for w in busy
+            ]
+            ready = set(multiprocessing.connection.wait(waitables))
+            for worker in list(busy):
+                if not ready & {worker.conn, worker.process.sentinel}:
+                    continue
+                spec, attempt = busy.pop(worker)
+                record = None
+                try:
+                    if worker.conn.poll():
+                        record = worker.conn.recv()
+                except (EOFError, OSError):
+                    record = None
+                if record is not None:
+                    if worker.process.is_alive():
+                        idle.append(worker)
+                    else:
+                        self._discard(worker)
+                    record["attempts"] = attempt
+                    yield spec, record
+                    continue
+                worker.process.join()
+                cause = _death_cause(worker.process)
+                self._discard(worker)
+                if attempt <= self.retries:
+                    if on_retry is not None:
+                        on_retry(spec, cause, attempt)
+                    queue.appendleft((spec, attempt + 1))
+                else:
+                    yield spec, failed_record(spec, cause, attempt)
+
+    def _discard(self, worker):
+        worker.stop(timeout=1.0)
+        if worker in self._processes:
+            self._processes.remove(worker)
 
     def close(self):
-        """Shuts the pool down (cancelling trials not started)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stops every worker process (trials not finished are dropped)."""
+        for worker in self._processes:
+            worker.stop()
+        self._processes = []
+
+
+def _ray_trial(spec_dict, worker_paths, threads):
+    """A trial as a Ray task: ships files in, the record back."""
+    import ray
+
+    cap_threads(threads)
+    local, back = shipping.localize(spec_dict, worker_paths)
+    record = shipping.restore(run_trial_dict(local), back)
+    node = ray.get_runtime_context().get_node_id()
+    record["worker"] = worker_info("ray", threads, node_id=node)
+    return record
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError as error:
+        raise ConfigError(
+            "--executor ray needs the `ray` package (pip install "
+            "'reluplug[ray]'). Received: --executor=ray"
+        ) from error
+    return ray
 
 
 class RayExecutor:
-    """Runs trials as Ray tasks on a local Ray instance.
+    """Runs trials as Ray tasks, on a private local instance or a cluster.
+
+    Each trial is a task asking for ``resources.cpus`` CPUs and
+    ``resources.gpus`` GPUs; its ``runtime_env`` ships the user's modules
+    and files the specs name (``shipping``) and caps the worker's threads.
+    The driver keeps every record; nothing is written on the workers.
 
     Args:
-        workers: CPUs given to ``ray.init`` (one trial per CPU); defaults to
-            ``os.cpu_count()``.
+        workers: for a local instance, trials at once (the instance gets
+            ``workers * cpus`` CPUs; default: every CPU). On a cluster, the
+            most trials in flight at once (default: no limit; Ray schedules
+            by resources).
+        resources: ``Resources`` per trial.
+        retries: runs of a trial after its worker or node died.
+        address: ``None`` starts a private local Ray instance (and stops it
+            at the end); ``"auto"``, ``"HOST:PORT"`` or ``"ray://HOST:PORT"``
+            join an existing cluster. If Ray is already initialised in this
+            process, that session is used as it is.
     """
 
     name = "ray"
 
-    def __init__(self, workers=None):
-        self.workers = workers or os.cpu_count() or 1
+    def __init__(self, workers=None, resources=None, retries=1, address=None):
+        self.resources = resources or Resources()
+        self.workers = workers
+        self.retries = retries
+        self.address = address
+        self.startup_s = 0.0
         self._started = False
+        self._staging = None
+        self._shipped_files = []
+        self._pending = {}
 
-    def map(self, specs):
-        """Yields ``(spec, record)`` as trials finish."""
-        try:
-            import ray
-        except ImportError as error:
-            raise ConfigError(
-                "--executor ray needs the `ray` package (pip install "
-                "'reluplug[ray]'). Received: --executor=ray"
-            ) from error
-        if not ray.is_initialized():
+    def _connect(self, ray, runtime_env):
+        """Starts or joins Ray with the job-level ``runtime_env``.
+
+        Ray uploads local modules and folders only for a job-level
+        ``runtime_env``, i.e. one given to ``ray.init``.
+        """
+        if ray.is_initialized():
+            if runtime_env.keys() - {"env_vars"}:
+                raise ConfigError(
+                    "Ray is already initialised in this process, so the "
+                    "modules and files the suite names cannot be shipped "
+                    "to the workers (Ray uploads them only through "
+                    "ray.init(runtime_env=...)). Call ray.shutdown() first, "
+                    "or install them on every node. To ship: "
+                    f"{runtime_env.get('py_modules', [])} and files "
+                    f"{self._shipped_files}. Received: ray.is_initialized()"
+                    "=True"
+                )
+            return {"env_vars": runtime_env["env_vars"]}
+        t = time.perf_counter()
+        if self.address is None:
+            cpus = (self.workers or 0) * self.resources.cpus
             ray.init(
-                num_cpus=self.workers,
+                address="local",
+                num_cpus=int(cpus) if cpus else os.cpu_count(),
                 include_dashboard=False,
                 log_to_driver=False,
+                logging_level="warning",
+                runtime_env=runtime_env,
             )
-            self._started = True
-        remote = ray.remote(num_cpus=1)(run_trial_dict)
-        pending = {remote.remote(spec.to_dict()): spec for spec in specs}
-        while pending:
+        else:
+            kwargs = {"log_to_driver": False, "runtime_env": runtime_env}
+            if not self.address.startswith("ray://"):
+                kwargs["logging_level"] = "warning"
+            try:
+                ray.init(address=self.address, **kwargs)
+            except (ConnectionError, ValueError, RuntimeError) as error:
+                raise ConfigError(
+                    "Cannot join the Ray cluster at `--ray-address`: "
+                    f"{error} Allowed: 'auto', 'HOST:PORT', "
+                    f"'ray://HOST:PORT'. Received: --ray-address="
+                    f"{self.address!r}"
+                ) from error
+        self._started = True
+        self.startup_s = time.perf_counter() - t
+        return None
+
+    def _check_resources(self, ray):
+        total = ray.cluster_resources()
+        for key, name, need in (
+            ("CPU", "cpus", self.resources.cpus),
+            ("GPU", "gpus", self.resources.gpus),
+        ):
+            have = total.get(key, 0)
+            if need and have < need and self.address is None:
+                raise ConfigError(
+                    f"Each trial asks for {need} {key}s (`{name}`), but the "
+                    f"local Ray instance has {have:g}. Received: "
+                    f"{name}={need!r}"
+                )
+
+    def _runtime_env(self, specs, folders):
+        plan = shipping.plan([s.to_dict() for s in specs], folders)
+        folder = None
+        if plan.files:
+            self._staging = tempfile.mkdtemp(prefix="reluplug-ray-")
+            folder = self._staging
+        paths = plan.stage(folder) if folder else {}
+        env = plan.runtime_env(folder)
+        env["env_vars"] = thread_env(self.resources.threads, environ={})
+        self._shipped_files = [path for _, path, _ in plan.files]
+        return env, paths
+
+    def map(self, specs, *, on_retry=None, folders=()):
+        """Yields ``(spec, record)`` as trials finish."""
+        specs = list(specs)
+        if not specs:
+            return
+        ray = _import_ray()
+        env, paths = self._runtime_env(specs, folders)
+        task_env = self._connect(ray, env)
+        self._check_resources(ray)
+        options = {
+            "num_cpus": self.resources.cpus,
+            "num_gpus": self.resources.gpus,
+            "max_retries": 0,  # retried here, so the run can report it
+        }
+        if task_env is not None:
+            options["runtime_env"] = task_env
+        remote = ray.remote(_ray_trial)
+        threads = self.resources.threads
+        died = tuple(
+            getattr(ray.exceptions, n)
+            for n in _RAY_DIED
+            if hasattr(ray.exceptions, n)
+        )
+        queue = collections.deque((spec, 1) for spec in specs)
+        pending = self._pending
+        while queue or pending:
+            while queue and (
+                self.workers is None
+                or self.address is None
+                or len(pending) < self.workers
+            ):
+                spec, attempt = queue.popleft()
+                ref = remote.options(
+                    name=f"reluplug:{spec.title}", **options
+                ).remote(spec.to_dict(), paths, threads)
+                pending[ref] = (spec, attempt)
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                spec = pending.pop(ref)
+                spec, attempt = pending.pop(ref)
                 try:
                     record = ray.get(ref)
-                except Exception as error:
-                    record = base_record(spec)
-                    record["error"] = error_info(error)
+                except died as error:
+                    if attempt <= self.retries:
+                        if on_retry is not None:
+                            on_retry(spec, error, attempt)
+                        queue.appendleft((spec, attempt + 1))
+                        continue
+                    record = failed_record(spec, error, attempt)
+                except ray.exceptions.RayError as error:
+                    record = failed_record(spec, error, attempt)
+                record["trial_id"] = spec.trial_id
+                record["attempts"] = attempt
                 yield spec, record
 
     def close(self):
-        """Shuts Ray down if this executor started it."""
-        if self._started:
-            import ray
+        """Cancels unfinished trials; stops Ray if this executor started it."""
+        if self._pending or self._started:
+            ray = _import_ray()
+            for ref in list(self._pending):
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref, force=True)
+            self._pending.clear()
+            if self._started:
+                ray.shutdown()
+                self._started = False
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
 
-            ray.shutdown()
-            self._started = False
 
+def make_executor(
+    name, workers=None, *, resources=None, retries=1, ray_address=None
+):
+    """An executor by name: ``sequential``, ``processes`` or ``ray``.
 
-def make_executor(name, workers=None):
-    """An executor by name: ``sequential``, ``processes`` or ``ray``."""
+    Raises:
+        ConfigError: an unknown name, or an option that does not fit it.
+    """
+    if name not in EXECUTORS:
+        raise ConfigError(
+            f"The value for `--executor` must be one of {list(EXECUTORS)}, "
+            f"but {name!r} was passed."
+        )
+    if ray_address is not None and name != "ray":
+        raise ConfigError(
+            "`--ray-address` needs `--executor ray`. Received: "
+            f"--executor={name!r}, --ray-address={ray_address!r}"
+        )
+    if ray_address is not None and (
+        not isinstance(ray_address, str) or not ray_address.strip()
+    ):
+        raise ConfigError(
+            "`--ray-address` must be 'auto', 'HOST:PORT' or "
+            f"'ray://HOST:PORT'. Received: --ray-address={ray_address!r}"
+        )
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ConfigError(
+            f"`--retries` must be an integer >= 0. Received: --retries="
+            f"{retries!r}"
+        )
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ConfigError(
+            f"`--workers` must be an integer >= 1. Received: --workers="
+            f"{workers!r}"
+        )
     if name == "sequential":
-        return SequentialExecutor()
+        return SequentialExecutor(resources, retries)
     if name == "processes":
-        return ProcessExecutor(workers)
-    if name == "ray":
-        return RayExecutor(workers)
-    raise ConfigError(
-        f"The value for `--executor` must be one of {list(EXECUTORS)}, but "
-        f"{name!r} was passed."
-    )
+        return ProcessExecutor(workers, resources, retries)
+    return RayExecutor(workers, resources, retries, ray_address)
 
 
 # -------------------------------------------------------------- selection
@@ -293,6 +656,9 @@ def run_suite(
     selection=None,
     executor="sequential",
     workers=None,
+    resources=None,
+    retries=1,
+    ray_address=None,
     reporter=None,
 ):
     """Runs (or resumes) ``suite`` into the folder ``out``.
@@ -305,8 +671,13 @@ def run_suite(
         executor: ``"sequential"``, ``"processes"``, ``"ray"`` or an
             executor object.
         workers: processes/CPUs for the parallel executors.
-        reporter: object with ``start(n_total, n_pending)``,
-            ``trial(spec, record)`` and ``stop()`` (progress display), or
+        resources: ``Resources`` per trial; defaults to the suite's
+            ``[resources]``.
+        retries: runs of a trial after its worker process died.
+        ray_address: Ray cluster to join (``--executor ray`` only).
+        reporter: object with ``start(n_total, n_pending, n_skipped)``,
+            ``trial(spec, record)``, ``stop()`` and optionally
+            ``retry(spec, error, attempt, retries)`` (progress display), or
             None.
 
     Returns:
@@ -321,7 +692,24 @@ def run_suite(
     selection = selection or Selection()
     selection.validate(suite)
     if isinstance(executor, str):
-        executor = make_executor(executor, workers)
+        executor = make_executor(
+            executor,
+            workers,
+            resources=resources or getattr(suite, "resources", None),
+            retries=retries,
+            ray_address=ray_address,
+        )
+    folders = (
+        [os.path.dirname(os.path.abspath(suite.path))] if suite.path else []
+    )
+    folders.append(os.getcwd())
+    on_retry = None
+    if reporter is not None and hasattr(reporter, "retry"):
+        retries = getattr(executor, "retries", retries)
+
+        def on_retry(spec, error, attempt):
+            reporter.retry(spec, error, attempt, retries)
+
     t_run = time.perf_counter()
     specs = suite.expand()
     ids = [s.trial_id for s in specs]
@@ -347,7 +735,8 @@ def run_suite(
     if reporter is not None:
         reporter.start(len(specs), len(pending), n_skipped)
     try:
-        for spec, record in executor.map(pending):
+        trials = executor.map(pending, on_retry=on_retry, folders=folders)
+        for spec, record in trials:
             t = time.perf_counter()
             store.write_trial(record)
             totals["write"] += time.perf_counter() - t
