@@ -407,7 +407,10 @@ class RayExecutor:
             return
         ray = _import_ray()
         env, paths = self._runtime_env(specs, folders)
-        task_env = self._connect(ray, env)
+        try:
+            task_env = self._connect(ray, env)
+        finally:  # ray.init has uploaded the working_dir (or failed)
+            self._remove_staging()
         self._check_resources(ray)
         options = {
             "num_cpus": self.resources.cpus,
@@ -465,6 +468,9 @@ class RayExecutor:
             if self._started:
                 ray.shutdown()
                 self._started = False
+        self._remove_staging()
+
+    def _remove_staging(self):
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
