@@ -16,7 +16,7 @@ start-up (``ray.init``) is printed separately. Also checks that the three
 (``uptime``) is printed before and after: on a shared machine the numbers
 move with it.
 
-    python benchmarks/perf/runner_scaling.py [--epochs 12] [--keep DIR]
+    python benchmarks/perf/runner_scaling.py [--epochs 30] [--keep DIR]
 
 Takes about 3-4 minutes on an idle 2-core machine.
 """
@@ -93,7 +93,7 @@ def _run(suite, folder, name, workers):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--keep", help="keep the run folders in this folder")
     args = parser.parse_args(argv)
 
