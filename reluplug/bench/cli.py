@@ -9,6 +9,8 @@ Commands::
         [--ray-address ADDR] [--cpus N] [--gpus N] [--retries N]
         [--no-report]
     reluplug-bench report DIR
+    reluplug-bench evidence --out DIR [--quick] [--executor E] [--workers N]
+        [--claim N ...] [--overwrite]
 
 ``SUITE`` is a TOML file, or the name of a suite in ``benchmarks/suites``
 (``quick``, ``standard``). Exit status: 0 success, 1 a trial failed or the
@@ -130,6 +132,43 @@ def _parser():
 
     report = sub.add_parser("report", help="(re)write the report of a run")
     report.add_argument("run_dir", help="run folder")
+
+    evidence = sub.add_parser(
+        "evidence",
+        help="measure the classic claims about ReLU (one report, a "
+        "computed verdict per claim)",
+    )
+    evidence.add_argument("--out", required=True, help="output folder")
+    evidence.add_argument(
+        "--quick",
+        action="store_true",
+        help="small mode (fewer seeds, epochs and swept values; minutes)",
+    )
+    evidence.add_argument(
+        "--executor",
+        default="sequential",
+        help="sequential (default), processes or ray",
+    )
+    evidence.add_argument(
+        "--workers", type=int, default=None, help="processes for --executor"
+    )
+    evidence.add_argument(
+        "--claim",
+        action="append",
+        type=int,
+        default=[],
+        help="only measure this claim (1-9); the report covers all",
+    )
+    evidence.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start the evidence run folders afresh (default: resume)",
+    )
+    evidence.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite the report from the claims' CSV files",
+    )
     return parser
 
 
@@ -363,6 +402,58 @@ def _report(args, console):
     return EXIT_OK if write_report(args.run_dir, console) else 1
 
 
+def _evidence(args, console):
+    from reluplug.bench import config
+    from reluplug.bench.evidence import CLAIMS
+    from reluplug.bench.store import RunFolderError
+
+    numbers = [m.NUMBER for m in CLAIMS]
+    for n in args.claim:
+        if n not in numbers:
+            console.print(
+                f"error: `--claim` must be one of {numbers}. Received: "
+                f"--claim={n!r}"
+            )
+            return EXIT_CONFIG
+    t = time.perf_counter()
+    if args.report_only:
+        from reluplug.bench.evidence.report import write_evidence_report
+
+        try:
+            write_evidence_report(args.out)
+        except ValueError as error:
+            console.print(f"error: {error}")
+            return EXIT_CONFIG
+        console.print(f"Report written: {args.out}")
+        return EXIT_OK
+    from reluplug.bench.evidence.runner import run_evidence
+
+    try:
+        _, errors = run_evidence(
+            args.out,
+            quick=args.quick,
+            executor=args.executor,
+            workers=args.workers,
+            overwrite=args.overwrite,
+            reporter=ProgressReporter(console),
+            log=lambda line: console.print(line, highlight=False),
+            claims=tuple(args.claim),
+        )
+    except (config.ConfigError, RunFolderError) as error:
+        console.print(f"error: {error}", highlight=False)
+        return EXIT_CONFIG
+    import pandas as pd
+
+    verdicts = pd.read_csv(os.path.join(args.out, "verdicts.csv"))
+    for row in verdicts.itertuples():
+        console.print(f"claim {row.claim} {row.title:<28} {row.verdict}")
+    console.print(
+        f"Evidence report written in {time.perf_counter() - t:.0f}s: "
+        f"{os.path.join(args.out, 'report.html')}"
+    )
+    return EXIT_TRIAL_FAILED if errors else EXIT_OK
+
+
 def main(argv=None):
     """Entry point of ``reluplug-bench``; returns the exit status."""
     from rich.console import Console
@@ -373,6 +464,8 @@ def main(argv=None):
         return _list(console)
     if args.command == "run":
         return _run(args, console)
+    if args.command == "evidence":
+        return _evidence(args, console)
     return _report(args, console)
 
 

@@ -5,10 +5,13 @@ task variant (one group) per value; the runner trains and tables them apart.
 import pandas as pd
 import pytest
 from conftest import write_suite
+from matplotlib.figure import Figure
 
 from reluplug.bench import ConfigError
 from reluplug.bench import config
 from reluplug.bench import executors
+from reluplug.bench.report import sweeps
+from reluplug.bench.report import write_report
 
 SWEEP = """\
 version = 1
@@ -100,3 +103,52 @@ def test_swept_variants_are_separate_groups_in_the_tables(tmp_path):
     # Resuming trains nothing again.
     again = executors.run_suite(suite, out)
     assert again.n_run == 0 and again.n_skipped == 4
+    # The report plots the metric against each swept value.
+    written = write_report(out, formats=("png",))
+    names = sorted(k for k in written if k.startswith("figures/sweep-"))
+    assert len(names) == 4, names  # 2 keys x 2 settings of the other key
+
+
+def _records():
+    recs = []
+    for act, offset in (("relu", 0.0), ("tanh", -0.1)):
+        for depth in (2, 4, 8):
+            for seed in (0, 1):
+                recs.append(
+                    {
+                        "trial_id": f"{act}{depth}{seed}",
+                        "task": "deep_mlp",
+                        "task_label": f"deep_mlp[depth={depth}]",
+                        "activation": act,
+                        "seed": seed,
+                        "status": "completed",
+                        "metric": "accuracy",
+                        "test_metric": 0.5 + offset + 0.01 * depth + seed / 100,
+                        "sweep": {"depth": depth},
+                    }
+                )
+    recs.append({**recs[0], "trial_id": "plain", "sweep": None})
+    return recs
+
+
+def test_sweep_frame_and_plot():
+    frame = sweeps.sweep_frame(_records())
+    assert len(frame) == 12  # the unswept record has no row
+    assert set(frame["label"]) == {
+        "deep_mlp[depth=2]",
+        "deep_mlp[depth=4]",
+        "deep_mlp[depth=8]",
+    }
+    (panel,) = sweeps.sweep_panels(frame)
+    task, key, others, rows = panel
+    assert (task, key, others) == ("deep_mlp", "depth", "")
+    ax = sweeps.plot_sweep(
+        rows, hue_order=["relu", "tanh"], ax=Figure().add_subplot()
+    )
+    lines = [ln for ln in ax.lines if len(ln.get_xdata()) == 3]
+    assert len(lines) == 2
+    relu = lines[0]
+    assert list(relu.get_xdata()) == [2, 4, 8]
+    # Mean over the two seeds: 0.5 + 0.01 * depth + 0.005.
+    assert list(relu.get_ydata()) == pytest.approx([0.525, 0.545, 0.585])
+    assert ax.get_xlabel() == "depth (swept)"

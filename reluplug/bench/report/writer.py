@@ -18,6 +18,7 @@ from reluplug.bench.report import html
 from reluplug.bench.report import markdown
 from reluplug.bench.report import plots
 from reluplug.bench.report import stats
+from reluplug.bench.report import sweeps
 
 FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
@@ -274,6 +275,26 @@ def _task_figures(task, data, summary, render, order, palette):
     return figs, notes
 
 
+def _sweep_figures(run_dir, render, order, palette):
+    """Test metric against each swept value (suites with sweeps only)."""
+    out = []
+    for task, key, others, rows in sweeps.sweep_panels(
+        sweeps.load_sweeps(run_dir)
+    ):
+        fig = _figure(figsize=(7.6, 4))
+        sweeps.plot_sweep(
+            rows, hue_order=order, palette=palette, ax=fig.add_subplot()
+        )
+        where = f" ({others})" if others else ""
+        name = "sweep-" + slug(f"{task}-{key}-{others}")
+        caption = (
+            f"{task}{where}: test metric against the swept {key}, mean "
+            "and 95% CI over seeds"
+        )
+        out.append(render(fig, name, caption))
+    return out
+
+
 def _environment(runs, manifest):
     """Versions and machine (from the manifest, else the first trial), and
     the fields on which trials disagree."""
@@ -364,6 +385,8 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
                 fig, "rank-heatmap", "Rank by task (1 = best mean test metric)"
             )
         )
+    if draw:
+        figures["overall"] += _sweep_figures(run_dir, render, order, palette)
     for task in tasks if draw else ():
         figures[task], notes[task] = _task_figures(
             task, data, summary, render, order, palette

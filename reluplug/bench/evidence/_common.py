@@ -1,0 +1,65 @@
+"""What every claim module shares: verdict words and how checks combine.
+
+A claim module (``derivatives``, ``idempotence``, ...) defines:
+
+* ``NUMBER``, ``TITLE`` and ``CLAIM`` (the claim in one sentence);
+* ``RULE``: the verdict rule in words, shown next to the verdict;
+* ``verdict(tables) -> Verdict``: the rule in code, on the claim's tables
+  (pandas DataFrames, the same ones written as CSV);
+* ``plot(tables, fig)``: draws the claim's figure on a Matplotlib figure;
+* ``measure(...)``: builds the tables (from an analysis or a run folder).
+
+``verdict`` and ``plot`` never import Keras, so a report can be rebuilt
+from the CSV files with pandas alone.
+"""
+
+import dataclasses
+
+HOLDS = "holds"
+FAILS = "fails"
+MIXED = "mixed"
+WORDS = (HOLDS, FAILS, MIXED)
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """A computed verdict.
+
+    Attributes:
+        word: ``"holds"``, ``"fails"`` or ``"mixed"``.
+        checks: check name -> bool, the parts the word is computed from.
+        reason: one or two sentences with the numbers behind the word.
+    """
+
+    word: str
+    checks: dict
+    reason: str
+
+
+def combine(checks, reason):
+    """``holds`` if every check passed, ``fails`` if none did, else
+    ``mixed``.
+
+    Args:
+        checks: check name -> bool (at least one).
+        reason: text explaining the numbers.
+
+    Returns:
+        A ``Verdict``.
+    """
+    if not checks:
+        raise ValueError("`checks` must hold at least one check.")
+    values = [bool(v) for v in checks.values()]
+    if all(values):
+        word = HOLDS
+    elif not any(values):
+        word = FAILS
+    else:
+        word = MIXED
+    return Verdict(word, {k: bool(v) for k, v in checks.items()}, reason)
+
+
+def no_data(reason):
+    """The verdict when the run has no usable data for a claim: ``mixed``
+    (not decided either way), with ``reason`` saying what is missing."""
+    return Verdict(MIXED, {"data present": False}, reason)

@@ -1,0 +1,145 @@
+"""Claim 8: cheap weighted sums (structured hidden layers).
+
+The digits ReLU MLP with its hidden ``Dense`` layers replaced by
+``HadamardDense`` or ``CirculantDense`` of the same width (the MLP task
+parameter ``linear``, swept): parameters, seconds per epoch and test
+accuracy, each structured variant paired with ``Dense`` over seeds by the
+report's ``stats.paired_test``.
+"""
+
+import pandas as pd
+
+from reluplug.bench.evidence import _runs
+from reluplug.bench.evidence._common import combine
+from reluplug.bench.evidence._common import no_data
+from reluplug.bench.report import stats
+
+NUMBER = 8
+NAME = "filter_bank"
+TITLE = "Cheap weighted sums"
+CLAIM = (
+    "ReLU networks whose hidden layers are HadamardDense or CirculantDense "
+    "(fast transforms plus a diagonal) need far fewer parameters than "
+    "Dense layers of the same width, are no slower per epoch, and reach "
+    "comparable accuracy."
+)
+RULE = (
+    "For each of hadamard and circulant against dense: (a) fewer than half "
+    "the parameters; (b) mean seconds per epoch at most 1.1x dense's; "
+    "(c) the paired test-accuracy difference is not `worse` and its mean "
+    "is above -0.02. holds = all six checks, fails = none, mixed = some."
+)
+VARIANTS = ("dense", "hadamard", "circulant")
+SHOW = ("variants",)
+FIGSIZE = (12, 4)
+
+
+def suites(quick=False):
+    """``{name: suite TOML text}`` of the claim's trials."""
+    seeds = "[0, 1]" if quick else "[0, 1, 2]"
+    epochs = 2 if quick else 15
+    linear = ", ".join(f'"{v}"' for v in VARIANTS)
+    return {
+        NAME: f"""\
+version = 1
+name = "evidence-{NAME}"
+description = "claim {NUMBER}: Dense vs HadamardDense vs CirculantDense"
+seeds = {seeds}
+baseline = "relu"
+
+[training]
+epochs = {epochs}
+batch_size = 64
+learning_rate = 0.002
+
+[[tasks]]
+name = "digits_mlp"
+params = {{hidden = 64, layers = 2, linear = [{linear}]}}
+
+[[activations]]
+name = "relu"
+"""
+    }
+
+
+def measure(ctx):
+    """The claim's tables from its run folder."""
+    data = _runs.load(ctx.run_dirs[NAME])
+    ok = _runs.completed(data.runs)
+    rows = []
+    dense = ok[ok["linear"] == "dense"].set_index("seed")
+    for variant, g in ok.groupby("linear"):
+        g = g.set_index("seed")
+        seeds = sorted(set(g.index) & set(dense.index))
+        paired = stats.paired_test(
+            g.loc[seeds, "test_metric"], dense.loc[seeds, "test_metric"]
+        )
+        row = {
+            "linear": variant,
+            "n_params": float(g["n_params"].median()),
+            "epoch_time_s": float(g["mean_epoch_time_s"].mean()),
+            "test_accuracy": float(g["test_metric"].mean()),
+            "diff_vs_dense": paired["diff_mean"],
+            "diff_ci_low": paired["diff_ci_low"],
+            "diff_ci_high": paired["diff_ci_high"],
+        }
+        row["verdict"] = (
+            "baseline" if variant == "dense" else _runs.word(paired, "max")
+        )
+        rows.append(row)
+    variants = pd.DataFrame(rows)
+    per_seed = ok[["linear", "seed", "test_metric", "mean_epoch_time_s"]]
+    return {"variants": variants, "per_seed": per_seed.reset_index(drop=True)}
+
+
+def verdict(tables):
+    """The rule (see ``RULE``) on ``tables`` from ``measure``."""
+    v = tables.get("variants")
+    if v is None or not len(v) or "dense" not in set(v["linear"]):
+        return no_data("The filter-bank suite has no completed dense trials.")
+    v = v.set_index("linear")
+    d = v.loc["dense"]
+    checks, parts = {}, []
+    for name in VARIANTS[1:]:
+        if name not in v.index:
+            checks[f"{name} measured"] = False
+            continue
+        r = v.loc[name]
+        checks[f"{name}: under half the parameters"] = bool(
+            r["n_params"] < 0.5 * d["n_params"]
+        )
+        checks[f"{name}: no slower per epoch"] = bool(
+            r["epoch_time_s"] <= 1.1 * d["epoch_time_s"]
+        )
+        checks[f"{name}: comparable accuracy"] = bool(
+            r["verdict"] != "worse" and r["diff_vs_dense"] > -0.02
+        )
+        parts.append(
+            f"{name}: {r['n_params']:.0f} vs {d['n_params']:.0f} parameters, "
+            f"{r['epoch_time_s']:.3f} vs {d['epoch_time_s']:.3f} s/epoch, "
+            f"accuracy {r['test_accuracy']:.3f} vs {d['test_accuracy']:.3f} "
+            f"({r['verdict']})"
+        )
+    return combine(checks, "; ".join(parts) + ".")
+
+
+def plot(tables, fig):
+    """Parameters, seconds per epoch and accuracy per variant."""
+    import seaborn as sns
+
+    v, per_seed = tables["variants"], tables["per_seed"]
+    order = [x for x in VARIANTS if x in set(v["linear"])]
+    axes = fig.subplots(1, 3)
+    sns.barplot(v, x="linear", y="n_params", order=order, ax=axes[0])
+    axes[0].set_ylabel("parameters")
+    sns.stripplot(
+        per_seed, x="linear", y="mean_epoch_time_s", order=order, ax=axes[1]
+    )
+    axes[1].set_ylabel("seconds per epoch (dots: seeds)")
+    sns.stripplot(
+        per_seed, x="linear", y="test_metric", order=order, ax=axes[2]
+    )
+    axes[2].set_ylabel("test accuracy (dots: seeds)")
+    for ax in axes:
+        ax.set_xlabel("hidden layers (swept `linear`)")
+    return axes
