@@ -61,7 +61,21 @@ def swap_activations(model, activation, *, keep_readout=True, layers=None):
             f"{_OWNER}: `model` must be a keras.Model. Received: "
             f"model={model!r}"
         )
-    _check_graph(model)
+    sites = _some_sites(model, keep_readout, layers)
+    return _rewrite(model, sites, lambda name: _fresh(activation, name))
+
+
+def swap_with(model, make, *, keep_readout=True):
+    """``swap_activations`` with ``make(name) -> layer`` creating each new
+    activation layer (the benchmark runner's activation factory).
+
+    Raises:
+        ValueError: as ``swap_activations``.
+    """
+    return _rewrite(model, _some_sites(model, keep_readout, None), make)
+
+
+def _some_sites(model, keep_readout, layers):
     sites = find_sites(model, keep_readout=keep_readout, layers=layers)
     if not sites:
         raise ValueError(
@@ -70,8 +84,12 @@ def swap_activations(model, activation, *, keep_readout=True, layers=None):
             f"layers and fused `activation=` arguments of kinds "
             f"{sorted(_sites.KINDS)}."
         )
+    return sites
+
+
+def _rewrite(model, sites, make):
     names = {layer.name for layer, _ in _sites.walk(model)}
-    rewriter = _Rewriter(activation, {id(layer) for layer in sites}, names)
+    rewriter = _Rewriter(make, {id(layer) for layer in sites}, names)
     new = rewriter.rebuild(model)
     for old, clone in rewriter.copies:
         clone.set_weights(old.get_weights())
@@ -159,10 +177,11 @@ def _is_standalone(layer):
 
 
 class _Rewriter:
-    """Clones models, replacing the layers whose ids are in ``site_ids``."""
+    """Clones models, replacing the layers whose ids are in ``site_ids``
+    with ``make(name)``."""
 
-    def __init__(self, activation, site_ids, taken):
-        self.activation = activation
+    def __init__(self, make, site_ids, taken):
+        self.make = make
         self.site_ids = site_ids
         self.taken = set(taken)  # layer names in use
         self.copies = []  # (old layer, clone) pairs whose weights to copy
@@ -183,12 +202,12 @@ class _Rewriter:
             self.copies.append((layer, clone))
             return clone
         if _is_standalone(layer):
-            return _fresh(self.activation, layer.name)
+            return self.make(layer.name)
         config = layer.get_config()
         config["activation"] = "linear"
         clone = layer.__class__.from_config(config)
         self.copies.append((layer, clone))
-        self.after[id(clone)] = _fresh(self.activation, self._name(layer))
+        self.after[id(clone)] = self.make(self._name(layer))
         return clone
 
     def _name(self, layer):

@@ -4,6 +4,8 @@ Needs the ``[bench]`` extra. See ``reluplug-bench --help`` and
 ``docs/run-folder.md``.
 """
 
+from reluplug.bench.compare import CompareResult
+from reluplug.bench.compare import compare
 from reluplug.bench.config import ConfigError
 from reluplug.bench.config import Suite
 from reluplug.bench.config import TrialSpec
@@ -15,12 +17,14 @@ from reluplug.bench.store import RunStore
 from reluplug.bench.trial import run_trial
 
 __all__ = [
+    "CompareResult",
     "ConfigError",
     "IdenticalModelError",
     "RunStore",
     "Selection",
     "Suite",
     "TrialSpec",
+    "compare",
     "load_suite",
     "run_suite",
     "run_trial",

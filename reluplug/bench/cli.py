@@ -314,6 +314,21 @@ def write_report(run_dir, console):
 # ---------------------------------------------------------------- commands
 
 
+USER_TASK_HELP = (
+    'model = "my_model.keras"   # a .keras file (activation sites swapped),',
+    '                           # or "package.module:build" (build(act) -> '
+    "keras.Model)",
+    'data = "my_data.npz"       # keys x, y (split by seed) or x_train, '
+    "y_train [, x_val, y_val, x_test, y_test],",
+    '                           # or "package.module:load" (load() -> (x, y))',
+    'problem = "classification" # or "regression"; default: from the labels',
+    'name = "package.module:object"  # instead: a Task, or an object with '
+    "build(act) and load()",
+    "Paths are relative to the suite file; in Python: "
+    "reluplug.bench.compare(model, (x, y), [...]).",
+)
+
+
 def _list(console):
     import reluplug
     from reluplug.bench.tasks import registry
@@ -325,6 +340,9 @@ def _list(console):
         offline = "" if name in registry.OFFLINE else " [needs download]"
         console.print(f"  {name:<14} {task.description}{offline}")
         console.print(f"  {'':<14} metric {task.metric}; params: {params}")
+    console.print("Your own task, in a suite's [[tasks]] table:")
+    for line in USER_TASK_HELP:
+        console.print(f"  {line}")
     console.print("Activations (reluplug.get names):")
     console.print("  " + ", ".join(reluplug.available()))
     for folder in (os.path.join("benchmarks", "suites"), _REPO_SUITES):

@@ -294,6 +294,17 @@ class Suite:
         content = json.dumps(tomllib.loads(self.text), sort_keys=True)
         return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
+    @property
+    def files(self):
+        """``{path: sha256}`` of the model and data files its tasks name."""
+        out = {}
+        for task in self.tasks:
+            for key in ("model", "data"):
+                sha = task.params.get(f"{key}_sha256")
+                if sha:
+                    out[task.params[key]] = sha
+        return out
+
     def expand(self):
         """All trials, ordered by task, then seed, then activation."""
         specs = []
@@ -644,6 +655,7 @@ def _check_monitor_classes(check, monitors):
 
 def _tasks(check, tasks):
     from reluplug.bench.tasks import registry
+    from reluplug.bench.tasks import user
 
     if not isinstance(tasks, list) or not tasks:
         check.fail(
@@ -654,9 +666,13 @@ def _tasks(check, tasks):
     for i, table in enumerate(tasks):
         path = f"tasks[{i}]"
         check.table(table, path)
+        if _is_user_task(table):
+            out.append(_user_task(check, table, path))
+            continue
         check.keys(table, path, required=("name",), optional=("params",))
         name = check.string(table["name"], f"{path}.name")
-        check.choice(name, f"{path}.name", registry.names())
+        if not user.is_import_path(name):  # else a Task named by import path
+            check.choice(name, f"{path}.name", registry.names())
         task = registry.get(name)
         params = check.table(table.get("params", {}), f"{path}.params")
         choices = {}
@@ -697,6 +713,15 @@ def _tasks(check, tasks):
                     label=sweep_label(name, sweep),
                     sweep=_freeze(sweep),
                 )
+            )
+    labels = [task.label for task in out]
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            check.fail(
+                "tasks",
+                f"two tasks have the label {label!r}; give each a unique "
+                "`label`",
+                label,
             )
     return tuple(out)
 
@@ -768,6 +793,127 @@ def _with_training_sweep(tasks, trainings):
                 )
             )
     return tuple(out)
+
+
+def _is_user_task(table):
+    """True for a ``[[tasks]]`` entry naming the user's model and data (not
+    a registered ``Task`` or one named by import path)."""
+    from reluplug.bench.tasks import base
+    from reluplug.bench.tasks import user
+
+    if "model" in table or "data" in table:
+        return True
+    name = table.get("name")
+    if not (isinstance(name, str) and user.is_import_path(name)):
+        return False
+    try:
+        return not isinstance(user.import_object(name), base.Task)
+    except ValueError:
+        return True  # _user_task reports the import error
+
+
+def _user_task(check, table, path):
+    """A ``[[tasks]]`` entry naming the user's model and data.
+
+    Either ``name = "package.module:object"`` (a ``Task``, or an object with
+    ``build(act)`` and ``load()``) or ``model`` (a ``.keras`` file or
+    ``"package.module:build"``) with ``data`` (a ``.npz`` file or
+    ``"package.module:load"``); relative paths are relative to the suite
+    file. Files are checked and hashed (SHA-256) here, before any training.
+    """
+    from reluplug.bench.tasks import user
+
+    keys = ("label", "params", "problem")
+    if "name" in table:
+        check.keys(table, path, required=("name",), optional=keys)
+        name = check.string(table["name"], f"{path}.name")
+        try:
+            obj = user.import_object(name)
+        except ValueError as error:
+            check.fail(f"{path}.name", str(error).rstrip("."), name)
+        if not (
+            callable(getattr(obj, "build", None))
+            and callable(getattr(obj, "load", None))
+        ):
+            check.fail(
+                f"{path}.name",
+                "must name a reluplug.bench.tasks.Task, or an object with "
+                "build(act) -> keras.Model and load() -> (x, y) methods",
+                name,
+            )
+        model, data = f"{name}.build", f"{name}.load"
+    else:
+        check.keys(table, path, required=("model", "data"), optional=keys)
+        model = check.string(table["model"], f"{path}.model")
+        data = check.string(table["data"], f"{path}.data")
+    base_dir = os.path.dirname(os.path.abspath(check.source))
+    if check.source == "<string>":
+        base_dir = os.getcwd()
+    refs = {}
+    for key, ref, suffix in (
+        ("model", model, ".keras"),
+        ("data", data, ".npz"),
+    ):
+        ref = user.resolve_path(ref, base_dir)
+        refs[key] = ref
+        refs[f"{key}_sha256"] = ""
+        if user.is_import_path(ref):
+            continue
+        if not ref.endswith(suffix) or not os.path.isfile(ref):
+            problem = (
+                "no such file"
+                if ref.endswith(suffix)
+                else (f"must be a {suffix} file or 'package.module:object'")
+            )
+            check.fail(
+                f"{path}.{key}", f"{problem} ({ref})", table.get(key, ref)
+            )
+        refs[f"{key}_sha256"] = user.file_sha256(ref)
+    given = check.table(table.get("params", {}), f"{path}.params")
+    problem = table.get("problem")
+    if problem is not None:
+        check.choice(problem, f"{path}.problem", user.PROBLEMS)
+    params = {}
+    for key in ("val_fraction", "test_fraction"):
+        param = user.CLASSIFICATION.params[key]
+        value = given.get(key, param.default)
+        params[key] = param.check(check, value, f"{path}.params.{key}")
+    for key in given:
+        if key not in params:
+            check.fail(
+                f"{path}.params.{key}",
+                "a task naming your model and data has the parameters "
+                f"{list(params)} (the others come from `model`, `data` and "
+                "`problem`)",
+                given[key],
+            )
+    try:
+        arrays = user.read_arrays(refs["data"], refs["data_sha256"])
+    except ValueError as error:
+        check.fail(f"{path}.data", str(error).rstrip("."), data)
+    try:
+        model_obj, created = user.probe_model(
+            refs["model"], refs["model_sha256"]
+        )
+        problem = user.check_fit(
+            model_obj,
+            created,
+            arrays,
+            problem,
+            params["val_fraction"],
+            params["test_fraction"],
+        )
+    except ValueError as error:
+        check.fail(path, str(error).rstrip("."), {"model": model, "data": data})
+    params.update(refs, problem=problem)
+    task = user.task_for(problem)
+    default = table.get("name") or model
+    if user.is_import_path(default):
+        default = default.partition(":")[2]
+    else:
+        default = os.path.splitext(os.path.basename(default))[0]
+    label = check.string(table.get("label", default), f"{path}.label")
+    return TaskConfig(name=task.name, params=_freeze(params), label=label)
 
 
 def _activations(check, activations):

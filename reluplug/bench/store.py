@@ -145,6 +145,7 @@ class RunStore:
                     f"{old[:12]}..., now {suite.sha256[:12]}...). Pass "
                     "--overwrite to replace it, or choose another --out."
                 )
+            _check_files((manifest or {}).get("files") or {}, suite, self.path)
         os.makedirs(self.trials_dir, exist_ok=True)
         self._clean_temp()
         return manifest
@@ -167,6 +168,7 @@ class RunStore:
             "schema_version": SCHEMA_VERSION,
             "suite": suite.name,
             "suite_sha256": suite.sha256,
+            "files": dict(getattr(suite, "files", {})),
             "trial_ids": list(trial_ids),
             "created_utc": (previous or {}).get("created_utc", now),
             "updated_utc": now,
@@ -240,6 +242,21 @@ class RunStore:
         ):
             atomic_write(os.path.join(self.path, name), _csv(columns, rows))
         return len(runs)
+
+
+def _check_files(recorded, suite, path):
+    """Raises if a model/data file of the run changed since it started."""
+    current = getattr(suite, "files", {})
+    for name, sha in sorted(recorded.items()):
+        now = current.get(name)
+        if now is not None and now != sha:
+            raise RunFolderError(
+                f"{name} changed since the run in {path!r} started (SHA-256 "
+                f"was {sha[:12]}..., now {now[:12]}...): its finished trials "
+                "trained on the old file. Restore the file, or pass "
+                "--overwrite (overwrite=True) to start again, or choose "
+                "another --out."
+            )
 
 
 def _csv(columns, rows):

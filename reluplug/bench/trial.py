@@ -199,11 +199,21 @@ def make_activation(spec, index):
     return layer
 
 
+def _leaf_layers(model):
+    """The layers of ``model`` in order, nested models entered."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
+
+
 def init_sha256(model, activation_layers):
-    """SHA-256 of the weights of every layer that is not an activation."""
+    """SHA-256 of the weights of every layer that is not an activation
+    (layers of nested models included)."""
     skip = {id(layer) for layer in activation_layers}
     digest = hashlib.sha256()
-    for layer in model.layers:
+    for layer in _leaf_layers(model):
         if id(layer) in skip:
             continue
         for weight in layer.weights:

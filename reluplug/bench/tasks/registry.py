@@ -2,6 +2,7 @@
 
 import difflib
 
+from reluplug.bench.tasks import base
 from reluplug.bench.tasks import cifar10
 from reluplug.bench.tasks import deep_mlp
 from reluplug.bench.tasks import digits_cnn
@@ -13,6 +14,7 @@ from reluplug.bench.tasks import mnist5k_cnn
 from reluplug.bench.tasks import mnist5k_mlp
 from reluplug.bench.tasks import regression
 from reluplug.bench.tasks import spirals
+from reluplug.bench.tasks import user
 
 _TASKS = {
     module.TASK.name: module.TASK
@@ -49,12 +51,20 @@ def names():
 
 
 def get(name):
-    """The ``Task`` called ``name``.
+    """The ``Task`` called ``name``, or named by ``"package.module:object"``.
 
     Raises:
-        ValueError: unknown name; the message lists close matches and all
-            names.
+        ValueError: unknown name (the message lists close matches and all
+            names), or an import path that does not name a ``Task``.
     """
+    if name not in _TASKS and user.is_import_path(str(name)):
+        task = user.import_object(name)
+        if not isinstance(task, base.Task):
+            raise ValueError(
+                f"{name!r} must name a reluplug.bench.tasks.base.Task. "
+                f"Received: {type(task).__name__}"
+            )
+        return task
     try:
         return _TASKS[name]
     except KeyError:

@@ -1,0 +1,572 @@
+"""``compare()``: the benchmark runner as a Python function.
+
+``compare(model_or_builder, data, activations, seeds=..., out=..., epochs=...)``
+checks everything, writes the user's model (``.keras``) and data (``.npz``)
+into ``out/inputs/`` and a suite naming them into ``out/suite.toml``, then
+runs that suite like ``reluplug-bench run`` does: the same run folder,
+resumable, on every executor (worker processes load the model and data from
+the files). Calling it again with the same arguments resumes; the run folder
+can also be resumed or reported from the command line.
+"""
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+
+import keras
+import numpy as np
+
+from reluplug.bench import config
+from reluplug.bench.tasks import user
+
+_OWNER = "compare"
+_INPUTS = "inputs"
+
+
+def compare(
+    model_or_builder,
+    data,
+    activations,
+    *,
+    seeds,
+    out,
+    epochs,
+    batch_size=64,
+    optimizer="adam",
+    learning_rate=1e-3,
+    early_stopping=False,
+    jit_compile=False,
+    monitors=False,
+    problem=None,
+    val_fraction=0.2,
+    test_fraction=0.2,
+    baseline=None,
+    label=None,
+    executor="sequential",
+    workers=None,
+    overwrite=False,
+    verbose=False,
+):
+    """Trains ``model_or_builder`` once per activation and seed; compares.
+
+    For each seed, every activation gets the same data split and order and
+    the same initial weights in every layer that is not an activation
+    (re-drawn from seeded initializers, checked with a SHA-256), and is
+    judged on the test split at the epoch chosen on validation.
+
+    Example:
+        >>> result = reluplug.bench.compare(  # doctest: +SKIP
+        ...     model, (x, y), ["relu", "prelu", "elu"],
+        ...     seeds=[0, 1, 2], out="runs/mine", epochs=10)
+        >>> result.summary[["activation", "mean", "ci_low", "ci_high"]]
+
+    Args:
+        model_or_builder: a functional or ``Sequential`` ``keras.Model``
+            (its activation sites are swapped as ``swap_activations`` does;
+            the read-out is kept), or a callable ``build(act) -> keras.Model``
+            that calls ``act()`` for a fresh activation layer at each site.
+            A builder must be importable (defined at module level) for the
+            ``processes``/``ray`` executors.
+        data: ``(x, y)``, split by seed into train/validation/test, or a
+            dict with ``x_train``, ``y_train`` and optionally ``x_val``,
+            ``y_val``, ``x_test``, ``y_test`` (a missing split is split off
+            the training data).
+        activations: list of activation names (anything ``reluplug.get``
+            accepts as a string), or dicts ``{"name", "params", "label"}``
+            like a suite's ``[[activations]]``.
+        seeds: list of distinct non-negative integers.
+        out: the run folder (created; resumed if it holds this comparison).
+        epochs, batch_size, optimizer, learning_rate, early_stopping,
+            jit_compile: the training recipe, as a suite's ``[training]``
+            table (``early_stopping``: False or ``{"patience": n,
+            "min_delta": x}``).
+        monitors: as a suite's ``monitors`` (False, True or a dict).
+        problem: ``"classification"`` (softmax output, integer labels,
+            sparse cross-entropy, accuracy) or ``"regression"`` (MSE);
+            defaults to classification for integer labels.
+        val_fraction, test_fraction: split fractions, in (0, 0.5).
+        baseline: label of the baseline activation; defaults to the first.
+        label: name of the task in the tables; defaults to the model's name.
+        executor: ``"sequential"``, ``"processes"`` or ``"ray"``.
+        workers: processes/CPUs for the parallel executors.
+        overwrite: delete a previous run in ``out`` first.
+        verbose: print one line per finished trial.
+
+    Returns:
+        A ``CompareResult``.
+
+    Raises:
+        ValueError: bad input (data that does not fit the model or the
+            loss, no activation site, an unknown activation, a bad training
+            knob), before any training; ``RunFolderError`` (a
+            ``ValueError``) when ``out`` holds something else.
+    """
+    from reluplug.bench import executors
+    from reluplug.bench.store import RunFolderError
+
+    out = os.path.abspath(os.fspath(out))
+    acts = _activation_tables(activations)
+    arrays = _data_arrays(data)
+    model_ref, model, created = _model(model_or_builder, executor)
+    try:
+        problem = user.check_fit(
+            model, created, arrays, problem, val_fraction, test_fraction
+        )
+    except ValueError as error:
+        raise ValueError(f"{_OWNER}: {error}") from None
+    label = label or getattr(model_or_builder, "name", None) or model.name
+    training = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "learning_rate": learning_rate,
+        "early_stopping": early_stopping or False,
+        "jit_compile": jit_compile,
+    }
+    _check_knobs(seeds, training, monitors)
+    _prepare_folder(out, overwrite, RunFolderError)
+    refs = _write_inputs(out, model_ref, model_or_builder, arrays)
+    text = suite_text(
+        seeds=seeds,
+        training=training,
+        monitors=monitors,
+        task={
+            "label": str(label),
+            "model": refs["model"],
+            "data": refs["data"],
+            "problem": problem,
+            "params": {
+                "val_fraction": float(val_fraction),
+                "test_fraction": float(test_fraction),
+            },
+        },
+        activations=acts,
+        baseline=baseline,
+    )
+    suite = _load_suite(text, out)
+    reporter = _PrintReporter() if verbose else None
+    executors.run_suite(
+        suite, out, executor=executor, workers=workers, reporter=reporter
+    )
+    return CompareResult(out)
+
+
+# ----------------------------------------------------------------- checks
+
+
+def _activation_tables(activations):
+    import reluplug
+
+    if isinstance(activations, str) or not isinstance(
+        activations, list | tuple
+    ):
+        raise ValueError(
+            f"{_OWNER}: `activations` must be a non-empty list of names or "
+            f"{{'name', 'params', 'label'}} dicts. Received: "
+            f"activations={activations!r}"
+        )
+    if not activations:
+        raise ValueError(
+            f"{_OWNER}: `activations` must not be empty. Received: "
+            "activations=[]"
+        )
+    tables = []
+    for i, act in enumerate(activations):
+        table = {"name": act} if isinstance(act, str) else act
+        if not isinstance(table, dict) or not isinstance(
+            table.get("name"), str
+        ):
+            raise ValueError(
+                f"{_OWNER}: activations[{i}] must be a name (str) or a dict "
+                "with a 'name' str and optional 'params' and 'label'. "
+                f"Received: {act!r}"
+            )
+        try:
+            reluplug.get(table["name"], **dict(table.get("params", {})))
+        except Exception as error:  # any constructor error is bad input
+            raise ValueError(
+                f"{_OWNER}: activations[{i}] is not a usable activation: "
+                f"{error}"
+            ) from None
+        tables.append(dict(table))
+    return tables
+
+
+def _data_arrays(data):
+    if isinstance(data, tuple | list) and len(data) == 2:
+        arrays = {"x": data[0], "y": data[1]}
+    elif isinstance(data, dict):
+        arrays = dict(data)
+    else:
+        raise ValueError(
+            f"{_OWNER}: `data` must be (x, y) or a dict with keys "
+            f"{list(user.DATA_KEYS)}. Received: {type(data).__name__}"
+        )
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    try:
+        return user.check_arrays(arrays, "data")
+    except ValueError as error:
+        raise ValueError(f"{_OWNER}: {error}") from None
+
+
+def _model(model_or_builder, executor):
+    """``(model ref or None, probe model, activation layers)``."""
+    import reluplug
+    from reluplug import swap
+
+    created = []
+
+    def act():
+        layer = reluplug.get("relu")
+        created.append(layer)
+        return layer
+
+    if isinstance(model_or_builder, keras.Model):
+        try:
+            model = swap.swap_with(model_or_builder, lambda name: act())
+        except ValueError as error:
+            raise ValueError(f"{_OWNER}: {error}") from None
+        return None, model, created
+    if not callable(model_or_builder):
+        raise ValueError(
+            f"{_OWNER}: `model_or_builder` must be a keras.Model or a "
+            "callable build(act) -> keras.Model. Received: "
+            f"{type(model_or_builder).__name__}"
+        )
+    ref = _import_path(model_or_builder)
+    if ref is None:
+        if executor != "sequential":
+            raise ValueError(
+                f"{_OWNER}: executor={executor!r} builds the model in worker "
+                f"processes, which cannot import the builder "
+                f"{model_or_builder!r} (defined in __main__, a notebook, a "
+                "function body or a lambda). Define it at module level in "
+                "an importable module, pass a keras.Model instead (it is "
+                "saved as .keras into the run folder), or use "
+                "executor='sequential'."
+            )
+        ref = _register_inline(model_or_builder)
+    model = model_or_builder(act)
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"{_OWNER}: the builder must return a keras.Model. Received: "
+            f"{type(model).__name__}"
+        )
+    return ref, model, created
+
+
+def _import_path(fn):
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", "")
+    if not module or module == "__main__" or "<" in qualname:
+        return None
+    ref = f"{module}:{qualname}"
+    try:
+        found = user.import_object(ref)
+    except ValueError:
+        return None
+    return ref if found is fn else None
+
+
+def _register_inline(fn):
+    """Names a builder this process alone can import (sequential runs)."""
+    key = "".join(
+        c if c.isalnum() else "_" for c in f"{fn.__module__}_{fn.__qualname__}"
+    )
+    setattr(user.INLINE, key, fn)
+    return f"reluplug.bench.tasks.user:INLINE.{key}"
+
+
+def _check_knobs(seeds, training, monitors):
+    """The suite checks of seeds, training recipe and monitors."""
+    check = config._Checker(_OWNER)
+    config._seeds(check, list(seeds) if isinstance(seeds, tuple) else seeds)
+    config._training(check, dict(training))
+    config._monitors(check, monitors)
+
+
+# ----------------------------------------------------------- run folder
+
+
+def _prepare_folder(out, overwrite, error_class):
+    looks_like_run = os.path.exists(
+        os.path.join(out, "manifest.json")
+    ) or os.path.isdir(os.path.join(out, "trials"))
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise error_class(f"{_OWNER}: out={out!r} exists and is not a folder.")
+    if os.path.isdir(out) and os.listdir(out) and not looks_like_run:
+        raise error_class(
+            f"{_OWNER}: out={out!r} is not empty and is not a run folder; "
+            "choose another folder."
+        )
+    if overwrite and looks_like_run:
+        shutil.rmtree(out)
+
+
+def _write_inputs(out, model_ref, model, arrays):
+    """Writes model and data files into ``out/inputs`` (kept if unchanged).
+
+    Returns:
+        ``{"model": ref, "data": ref}`` relative to ``out`` for files.
+
+    Raises:
+        RunFolderError: ``out`` holds a comparison of another model/data.
+    """
+    from reluplug.bench.store import RunFolderError
+    from reluplug.bench.store import atomic_write
+
+    folder = os.path.join(out, _INPUTS)
+    record_path = os.path.join(folder, "inputs.json")
+    content = {"data": _arrays_sha256(arrays)}
+    if model_ref is None:
+        content["model"] = _architecture_sha256(model)
+    else:
+        content["model"] = model_ref
+    try:
+        with open(record_path, encoding="utf-8") as f:
+            recorded = json.load(f)
+    except (OSError, ValueError):
+        recorded = None
+    if recorded is not None and recorded != content:
+        changed = [
+            k for k in ("model", "data") if recorded.get(k) != content[k]
+        ]
+        raise RunFolderError(
+            f"{_OWNER}: out={out!r} holds a comparison of another "
+            f"{' and '.join(changed)} (this call's {' and '.join(changed)} "
+            "differ from the ones its trials trained on). Pass "
+            "overwrite=True to start again, or choose another out."
+        )
+    refs = {
+        "model": model_ref or f"{_INPUTS}/model.keras",
+        "data": f"{_INPUTS}/data.npz",
+    }
+    if recorded is None:
+        os.makedirs(folder, exist_ok=True)
+        os.makedirs(os.path.join(out, "trials"), exist_ok=True)
+        if model_ref is None:
+            tmp = os.path.join(folder, ".model.tmp.keras")
+            model.save(tmp)
+            os.replace(tmp, os.path.join(folder, "model.keras"))
+        tmp = os.path.join(folder, ".data.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, os.path.join(folder, "data.npz"))
+        atomic_write(record_path, json.dumps(content, indent=1))
+    return refs
+
+
+def _arrays_sha256(arrays):
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        digest.update(f"{key}|{value.dtype.str}|{value.shape}|".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _architecture_sha256(model):
+    """SHA-256 of the layer classes and their configs, names left out (the
+    weights do not count: every trial re-draws them from seeded
+    initializers)."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "name"}
+        if isinstance(value, list | tuple):
+            return [strip(v) for v in value]
+        return value
+
+    parts = []
+
+    def walk(m):
+        for layer in m.layers:
+            if isinstance(layer, keras.Model):
+                walk(layer)
+            else:
+                parts.append([type(layer).__name__, strip(layer.get_config())])
+
+    walk(model)
+    parts.append([list(t.shape) for t in model.inputs])
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------ suite text
+
+
+def _toml(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{_OWNER}: {value!r} is not a finite number.")
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        items = ", ".join(
+            f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()
+        )
+        return "{" + items + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, np.generic):
+        return _toml(value.item())
+    raise ValueError(
+        f"{_OWNER}: cannot write {value!r} ({type(value).__name__}) into a "
+        "suite; use numbers, strings, booleans, lists and dicts."
+    )
+
+
+def suite_text(*, seeds, training, monitors, task, activations, baseline):
+    """The TOML text of the suite ``compare`` runs."""
+    if not isinstance(seeds, list | tuple):
+        raise ValueError(
+            f"{_OWNER}: `seeds` must be a list of integers. Received: "
+            f"seeds={seeds!r}"
+        )
+    lines = [
+        "# Written by reluplug.bench.compare(); paths are relative to here.",
+        "version = 1",
+        'name = "compare"',
+        f"seeds = {_toml(list(seeds))}",
+    ]
+    if baseline is not None:
+        lines.append(f"baseline = {_toml(baseline)}")
+    lines.append(f"monitors = {_toml(monitors)}")
+    lines.append("")
+    lines.append("[training]")
+    lines += [f"{k} = {_toml(v)}" for k, v in training.items()]
+    lines += ["", "[[tasks]]"]
+    lines += [f"{k} = {_toml(v)}" for k, v in task.items()]
+    for act in activations:
+        lines += ["", "[[activations]]"]
+        lines += [f"{k} = {_toml(v)}" for k, v in act.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _load_suite(text, out):
+    """The suite, with errors re-worded for ``compare``'s arguments."""
+    path = os.path.join(out, "suite.toml")
+    try:
+        return config.loads(text, source=path)
+    except config.ConfigError as error:
+        message = str(error).replace(f"{path}: ", "", 1)
+        message = message.replace("training.", "").replace("[training]", "")
+        raise config.ConfigError(f"{_OWNER}: {message}") from None
+
+
+class _PrintReporter:
+    """Progress for ``verbose=True``: one line per finished trial."""
+
+    def start(self, n_total, n_pending, n_skipped):
+        print(
+            f"{n_total} trials: {n_skipped} done already, {n_pending} to "
+            "run now.",
+            file=sys.stdout,
+        )
+
+    def trial(self, spec, record):
+        from reluplug.bench.cli import trial_line
+
+        print(trial_line(record), file=sys.stdout, flush=True)
+
+    def stop(self):
+        pass
+
+
+# ----------------------------------------------------------------- result
+
+
+class CompareResult:
+    """The results of ``compare``: tidy DataFrames and a report.
+
+    Attributes:
+        run_dir: the run folder.
+    """
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self._data = None
+        self._summary = None
+
+    def _load(self):
+        if self._data is None:
+            from reluplug.bench.report import frames
+
+            self._data = frames.load_run(self.run_dir)
+        return self._data
+
+    @property
+    def runs(self):
+        """One row per trial (the columns of ``runs.csv``)."""
+        return self._load().runs
+
+    @property
+    def history(self):
+        """One row per trial and epoch (the columns of ``history.csv``)."""
+        return self._load().history
+
+    @property
+    def summary(self):
+        """One row per activation: mean test metric with 95% CI, paired
+        comparison with the baseline (``summary.csv``)."""
+        if self._summary is None:
+            from reluplug.bench.report import stats
+
+            data = self._load()
+            self._summary = stats.summarize(
+                data.runs, data.history, conflicts=data.init_conflicts
+            )
+        return self._summary
+
+    def report(self, path=None):
+        """Writes the full report (HTML, Markdown, CSV, figures).
+
+        Args:
+            path: where to put ``report.html`` as well; the report is always
+                written into the run folder.
+
+        Returns:
+            Path of ``report.html``.
+        """
+        from reluplug.bench.report import write_report
+
+        written = write_report(self.run_dir)
+        html = str(written["report.html"])
+        if path is not None:
+            path = os.fspath(path)
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            shutil.copyfile(html, path)
+            return path
+        return html
+
+    def _repr_html_(self):
+        from reluplug.bench.report import stats
+        from reluplug.bench.report import tables
+
+        table = tables.headline_table(stats.headline(self.summary))
+        runs = self.runs
+        counts = runs["status"].value_counts().to_dict() if len(runs) else {}
+        note = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        return (
+            f"<p>reluplug comparison in <code>{_esc(self.run_dir)}</code>: "
+            f"{_esc(note or 'no trials')}.</p>"
+            + table.to_html(index=False, escape=True)
+        )
+
+    def __repr__(self):
+        return (
+            f"CompareResult(run_dir={self.run_dir!r}, trials={len(self.runs)})"
+        )
+
+
+def _esc(text):
+    import html
+
+    return html.escape(str(text), quote=True)
