@@ -715,13 +715,13 @@ def _tasks(check, tasks):
                 )
             )
     labels = [task.label for task in out]
-    for i, label in enumerate(labels):
-        if label in labels[:i]:
+    for task in out:
+        if task.name in user.TASK_NAMES and labels.count(task.label) > 1:
             check.fail(
                 "tasks",
-                f"two tasks have the label {label!r}; give each a unique "
-                "`label`",
-                label,
+                f"two tasks have the label {task.label!r}; give each a "
+                "unique `label`",
+                task.label,
             )
     return tuple(out)
 

@@ -237,3 +237,16 @@ def test_cli_list_says_how_to_name_a_user_task(capsys):
     assert 'model = "my_model.keras"' in text
     assert 'data = "my_data.npz"' in text
     assert "package.module:object" in text
+
+
+def test_labels_default_to_the_file_stem_and_must_be_unique(tmp_path):
+    suite = _files(str(tmp_path))
+    (task,) = config.load(suite).tasks
+    assert task.label == "model"
+    entry = '[[tasks]]\nmodel = "files/model.keras"\ndata = "files/data.npz"\n'
+    twice = SUITE.replace("[[tasks]]", entry + "\n[[tasks]]", 1)
+    with pytest.raises(config.ConfigError, match="two tasks have the label"):
+        config.loads(twice, source=suite)
+    labelled = twice.replace(entry, entry + 'label = "again"\n', 1)
+    tasks = config.loads(labelled, source=suite).tasks
+    assert [t.label for t in tasks] == ["again", "model"]

@@ -483,6 +483,7 @@ def _task(problem):
 
 CLASSIFICATION = _task(base.CLASSIFICATION)
 REGRESSION = _task(base.REGRESSION)
+TASK_NAMES = (CLASSIFICATION.name, REGRESSION.name)
 
 
 def task_for(problem):
