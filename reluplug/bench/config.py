@@ -787,7 +787,10 @@ def _with_training_sweep(tasks, trainings):
             out.append(
                 dataclasses.replace(
                     task,
-                    label=sweep_label(task.name, merged),
+                    # A user task's label stands for its name.
+                    label=sweep_label(
+                        task.name if task.sweep else task.label, merged
+                    ),
                     sweep=_freeze(merged),
                     training=training,
                 )

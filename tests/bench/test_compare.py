@@ -260,3 +260,18 @@ def test_other_data_in_the_same_folder_is_refused(tmp_path):
         compare(
             build, (x[::-1], y[::-1]), ["relu"], seeds=[0], out=out, **KNOBS
         )
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_gives_the_same_rows_as_sequential(tmp_path):
+    pytest.importorskip("ray")
+    out = str(tmp_path / "run")
+    args = (build, digits(), ["relu", "elu"])
+    kw = dict(seeds=[0], out=out, **KNOBS)
+    compare(*args, **kw)
+    sequential = _runs(out)
+    compare(*args, executor="ray", workers=2, overwrite=True, **kw)
+    on_ray = _runs(out)
+    assert (on_ray["status"] == "completed").all(), on_ray["error_message"]
+    pd.testing.assert_frame_equal(sequential, on_ray)

@@ -250,3 +250,12 @@ def test_labels_default_to_the_file_stem_and_must_be_unique(tmp_path):
     labelled = twice.replace(entry, entry + 'label = "again"\n', 1)
     tasks = config.loads(labelled, source=suite).tasks
     assert [t.label for t in tasks] == ["again", "model"]
+
+
+def test_training_sweep_keeps_the_user_label(tmp_path):
+    suite = _files(str(tmp_path))
+    text = SUITE.replace(
+        "epochs = 1", "epochs = 1\nlearning_rate = [0.001, 0.01]"
+    )
+    labels = [t.label for t in config.loads(text, source=suite).tasks]
+    assert labels == ["model[learning_rate=0.001]", "model[learning_rate=0.01]"]
