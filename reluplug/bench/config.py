@@ -27,6 +27,9 @@ Example suite::
 
     monitors = false      # or [monitors] enabled = true, max_samples = 512
 
+    [report]
+    rope = 0.005          # or {accuracy = 0.005, mse = 0.02}
+
     [[tasks]]
     name = "digits_mlp"
     params = {hidden = 64}
@@ -138,6 +141,23 @@ class Monitors:
         if not data["revive"]:
             del data["revive"]
         return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """The suite's ``[report]`` table: settings of the statistics only.
+
+    Attributes:
+        rope: metric name (or ``"*"`` for every metric) -> half-width of the
+            region of practical equivalence: absolute for accuracy,
+            relative to the baseline's mean for losses / mse. Empty for the
+            report's defaults. ``rope = 0.005`` in the file means
+            ``{"*": 0.005}``.
+    """
+
+    rope: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: _freeze({})
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,6 +303,7 @@ class Suite:
     path: str | None = None
     text: str = ""
     resources: Resources = Resources()
+    report: Report = dataclasses.field(default_factory=Report)
 
     @property
     def sha256(self):
@@ -448,6 +469,7 @@ def loads(text, source="<string>"):
             "monitors",
             "description",
             "resources",
+            "report",
         ),
     )
     version = check.integer(data["version"], "version")
@@ -479,6 +501,7 @@ def loads(text, source="<string>"):
     check.string(baseline, "baseline")
     if baseline not in labels:
         check.choice(baseline, "baseline", labels)
+    report = report_options(data.get("report", {}), source)
     return Suite(
         version=version,
         name=name,
@@ -492,7 +515,40 @@ def loads(text, source="<string>"):
         path=None if source == "<string>" else source,
         text=text,
         resources=resources,
+        report=report,
     )
+
+
+def report_options(table, source="<string>"):
+    """Validates a suite's ``[report]`` table; no task or Keras import.
+
+    The report reads ``suite.toml`` of a run folder through this, so it
+    keeps working without Keras.
+
+    Args:
+        table: the parsed ``[report]`` table (a dict).
+        source: file name for error messages.
+
+    Returns:
+        A ``Report``.
+
+    Raises:
+        ConfigError: unknown key, or a ``rope`` that is not a number > 0 or
+            a table of them keyed by metric name.
+    """
+    check = _Checker(source)
+    check.table(table, "report")
+    check.keys(table, "report", required=(), optional=("rope",))
+    rope = table.get("rope", {})
+    if isinstance(rope, dict):
+        out = {}
+        for key, value in rope.items():
+            out[key] = check.number(
+                value, f"report.rope.{key}", low=0, low_open=True
+            )
+    else:
+        out = {"*": check.number(rope, "report.rope", low=0, low_open=True)}
+    return Report(rope=_freeze(out))
 
 
 def _seeds(check, seeds):

@@ -492,6 +492,12 @@ def base_record(spec, status="failed"):
         overhead_s=None,
         init_sha256=None,
         n_params=None,
+        splits={
+            "resplit": bool(getattr(task, "resplit", False)),
+            "n_train": None,
+            "n_val": None,
+            "n_test": None,
+        },
         machine=machine,
         versions=versions,
         git_commit=commit,
@@ -528,6 +534,11 @@ def run_trial(spec):
         t = time.perf_counter()
         splits = load_splits(spec)
         timings["data_s"] = time.perf_counter() - t
+        record["splits"].update(
+            n_train=len(splits.y_train),
+            n_val=len(splits.y_val),
+            n_test=len(splits.y_test),
+        )
 
         t = time.perf_counter()
         model, _, sha = build_model(spec, splits)

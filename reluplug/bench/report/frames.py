@@ -26,6 +26,9 @@ RUN_COLUMNS = list(schema.RUN_COLUMNS) + [
     "git_commit",
     "versions",
     "machine",
+    "resplit",
+    "n_train",
+    "n_test",
 ]
 HISTORY_COLUMNS = list(schema.HISTORY_COLUMNS)
 MONITOR_COLUMNS = list(schema.MONITOR_COLUMNS)
@@ -45,6 +48,8 @@ _NUMERIC_RUN = [
     "final_dead_fraction",
     "final_inactive_fraction",
     "n_params",
+    "n_train",
+    "n_test",
 ]
 
 
@@ -135,7 +140,9 @@ def runs_frame(records):
     `mean_epoch_time_s` is the mean of `epoch_time_s` over epochs 2..N (the
     first epoch includes graph tracing), or epoch 1 alone when only one ran.
     `final_dead_fraction` / `final_inactive_fraction` come from the last
-    epoch of the history (NaN when monitors were off).
+    epoch of the history (NaN when monitors were off). `resplit`, `n_train`
+    and `n_test` come from the record's `splits` (False / NaN for records
+    written before it existed).
 
     Args:
         records: Trial dicts as read by `read_trials`.
@@ -153,11 +160,16 @@ def runs_frame(records):
         for key in ("activation_params", "versions", "machine"):
             row[key] = json.dumps(rec.get(key) or {}, sort_keys=True)
         row.update({k: rec.get(k) for k in ("utc_time", "git_commit")})
+        splits = rec.get("splits") or {}
+        row["resplit"] = bool(splits.get("resplit", False))
+        row["n_train"] = splits.get("n_train")
+        row["n_test"] = splits.get("n_test")
         rows.append(row)
     df = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for col in _NUMERIC_RUN:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
     df["is_baseline"] = df["is_baseline"].astype(bool)
+    df["resplit"] = df["resplit"].fillna(False).astype(bool)
     return df
 
 

@@ -262,22 +262,48 @@ def _environment(ctx):
 DEFINITIONS = """
 <ul>
 <li>Test metric: of the weights at the epoch chosen on the validation metric
-(never on test data). Intervals are t-based 95% CIs over seeds.</li>
+(never on test data). Its interval is a 95% bootstrap percentile interval of
+the mean over seeds (seeded; [min, max] below 5 seeds), so it never leaves
+the metric's range. Near best: seeds within 0.05 (accuracy; 50% relative
+otherwise) of the task's best trial, with a Clopper-Pearson interval; it
+shows bimodal outcomes that a mean hides.</li>
 <li>vs baseline: paired over the seeds both completed (same initial weights);
 difference = activation &minus; baseline in metric units, so for a
-<i>min</i> metric a negative difference is better. p (t): two-sided paired
-t-test; p (Wilcoxon): two-sided signed-rank test, from 5 paired seeds on
-(with 5 seeds it cannot go below 0.0625). d_z: mean difference / std of the
-differences. W/T/L: seeds where the activation is better / equal / worse.</li>
-<li>To baseline's final val: first epoch (and training seconds up to it) at
-which the activation's validation metric reaches the baseline's validation
-metric at the baseline's last epoch, same seed; mean over the seeds that
-reach it (count in brackets).</li>
+<i>min</i> metric a negative difference is better; 95% t-interval. Tasks
+whose seeds re-split one fixed data set use the Nadeau-Bengio corrected
+variance s&sup2;(1/n + n_test/n_train). p (t): two-sided paired t-test
+(corrected likewise); when all differences are equal it is undefined and
+the exact sign-flip permutation p-value takes its place. p Holm: Holm
+within the task; q BH: Benjamini-Hochberg over the whole run. p (sign-flip):
+exact permutation test of the mean difference. p (Wilcoxon): signed-rank
+test, only with at least 6 non-zero differences (n&ne;0). g_z: Hedges'
+bias-corrected standardized mean difference with a noncentral-t 95%
+interval. W/T/L: seeds where the activation is better / tied (within the
+metric's resolution, half of 1/n_test for accuracy) / worse.</li>
+<li>Verdict: <i>equivalent</i> when the 90% interval of the difference
+lies inside the ROPE (two one-sided tests); otherwise <i>better</i> or
+<i>worse</i> when p Holm &lt; 0.05 and the 95% interval is on that side of
+zero; otherwise <i>undecided</i>: the seeds cannot tell.</li>
+<li>Rank: within each (task, seed) by test metric, ties within the
+resolution shared, diverged and failed trials last; a task ranks activations
+by their mean seed rank. P(best): bootstrap over seeds of having the best
+mean seed rank. Best set: the top activation and those a paired t-test on
+seed ranks (Holm over the comparisons with the top) cannot separate from
+it. Mean rank: over tasks; the critical-difference diagram joins
+activations the Nemenyi test (after a Friedman test) cannot separate.</li>
+<li>To baseline's best val: Kaplan-Meier median epochs (and training
+seconds) until the activation's validation metric reaches the baseline's
+best validation metric of the same seed; trials that never reach it are
+censored at the epochs they ran.</li>
+<li>Power: the smallest difference a paired t-test detects with 80%
+power at alpha = 0.05 with these seeds, from the pooled spread of the
+paired differences; <code>reluplug-bench plan</code> says how many seeds a
+given difference needs.</li>
+<li>Same function: pairs of activations whose training and validation
+losses agree (relative 1e-4) in every trial, e.g. ELU and CELU(1).</li>
 <li>epoch time &times;: mean seconds per epoch (epoch 1, which includes graph
 tracing, left out) relative to the baseline. dead / inactive: fraction of
 units at the last epoch, mean over seeds.</li>
-<li>Rank: by mean test metric within a task (1 = best); activations without
-a completed trial rank last. Mean rank: over tasks.</li>
 </ul>
 """
 
@@ -306,16 +332,30 @@ def render(ctx):
     )
     status += f", {int(counts.get('failed', 0))} failed"
     status += f", {len(data.missing_ids)} missing"
+    from reluplug.bench.report import markdown
+
+    findings = "".join(f"<li>{esc(t)}</li>" for t in ctx["findings"])
+    rope = markdown.rope_sentence(ctx)
     body = [
         f"<h1>{esc(ctx['title'])}</h1>",
         f"<p>{len(runs)} trials: {esc(status)}. Tasks: {nav or '(none)'}</p>",
         _problems(ctx),
         "<h2>Headline</h2>",
-        "<h3>Best activation per task</h3>",
+        "<h3>What this run shows</h3>",
+        f"<ul>{findings}</ul>" if findings else '<p class="note">-</p>',
+        f"<p>{esc(rope)}</p>",
+        "<h3>Best set per task</h3>",
         table(tables.headline_table(ctx["headline"])),
         "<h3>Overall ranking</h3>",
         table(tables.ranking_table(ctx["ranking"])),
+        "<h3>Power</h3>",
+        table(tables.power_table(ctx["summary"])),
     ]
+    if len(ctx["identical"]):
+        body += [
+            "<h3>Same function</h3>",
+            table(tables.identical_table(ctx["identical"])),
+        ]
     body += [figure(f) for f in ctx["figures"].get("overall", [])]
     body += [
         f'<p class="note">{esc(n)}</p>' for n in ctx["notes"].get("overall", [])

@@ -37,6 +37,24 @@ def table(df):
     return "\n".join([head, rule, *body]) + "\n"
 
 
+def rope_sentence(ctx):
+    """The region of practical equivalence per task, as one plain-text
+    sentence (escape it for the output format)."""
+    s = ctx["summary"]
+    if not len(s):
+        return "No comparison."
+    parts = []
+    for task, g in s.groupby("task", sort=True):
+        parts.append(f"{task} ±{tables.fmt(g['rope'].iloc[0], '.3g')}")
+    cfg = dict(ctx["options"].rope) or "defaults"
+    return (
+        f"Region of practical equivalence (ROPE, [report] rope = {cfg}; "
+        "absolute for accuracy, relative to the baseline's mean "
+        f"otherwise): {'; '.join(parts)}. Level alpha = 0.05; equivalence "
+        "by two one-sided tests (90% interval inside the ROPE)."
+    )
+
+
 def render(ctx):
     """The Markdown document.
 
@@ -76,15 +94,28 @@ def render(ctx):
                 )
             ),
         ]
+    lines += ["", "## What this run shows", ""]
+    lines += [f"* {esc(text)}" for text in ctx["findings"]] or ["_(nothing)_"]
     lines += [
         "",
-        "## Best activation per task",
+        esc(rope_sentence(ctx)),
+        "",
+        "## Best set per task",
         "",
         table(tables.headline_table(ctx["headline"])),
         "## Overall ranking",
         "",
         table(tables.ranking_table(ctx["ranking"])),
+        "## Power",
+        "",
+        table(tables.power_table(ctx["summary"])),
     ]
+    if len(ctx["identical"]):
+        lines += [
+            "## Same function",
+            "",
+            table(tables.identical_table(ctx["identical"])),
+        ]
     s = ctx["summary"]
     for task in sorted(s["task"].unique()):
         lines += [
@@ -96,9 +127,11 @@ def render(ctx):
     if len(bad):
         lines += ["## Failed and diverged trials", "", table(bad)]
     lines += [
-        "Test metric at the validation-chosen epoch; 95% t-intervals over "
-        "seeds; differences are paired (activation - baseline, same initial "
-        "weights). See report.html for figures and definitions.",
+        "Test metric at the validation-chosen epoch; 95% bootstrap "
+        "intervals over seeds (inside the metric's range); differences are "
+        "paired (activation - baseline, same initial weights) with t "
+        "intervals; verdicts use Holm-adjusted p-values within each task. "
+        "See report.html for figures and definitions.",
         "",
     ]
     return "\n".join(lines)

@@ -3,14 +3,18 @@
 Every function takes a tidy DataFrame from `frames` or `stats` and an optional
 `ax`, draws on it and returns it. None of them creates a file or shows a
 window: `write_report` does all output. Confidence bands and error bars are
-t-based 95% intervals over seeds, the same as in `summary.csv`, not seaborn's
-default bootstrap. Empty data draws a short "no data" note instead of failing.
+the bounded 95% intervals of `summary.csv` (`stats.bounded_interval`: a
+seeded bootstrap percentile interval, `[min, max]` below five seeds), so an
+accuracy band never leaves [0, 1]. Empty data draws a short "no data" note
+instead of failing. Colours come from `activation_palette`: one per
+activation in every figure, the baseline black.
 
 The module does not pick a matplotlib backend; `write_report` draws on
 `matplotlib.figure.Figure` objects, which render with Agg and never touch
 pyplot's global state.
 """
 
+import matplotlib.colors
 import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
@@ -21,13 +25,64 @@ from matplotlib.ticker import NullFormatter
 
 from reluplug.bench.report import stats
 
+# Kelly's colours of maximum contrast (Kelly 1965, "Twenty-two colors of
+# maximum contrast"), without white, black (the baseline's) and the two
+# darkest, which read as black; most distinct first.
+KELLY = (
+    "#0067A5",  # blue
+    "#F38400",  # orange
+    "#008856",  # green
+    "#BE0032",  # red
+    "#875692",  # purple
+    "#882D17",  # reddish brown
+    "#E68FAC",  # purplish pink
+    "#A1CAF1",  # light blue
+    "#8DB600",  # yellow green
+    "#604E97",  # violet
+    "#F6A600",  # orange yellow
+    "#B3446C",  # purplish red
+    "#C2B280",  # buff
+    "#848482",  # grey
+    "#F99379",  # yellowish pink
+    "#E25822",  # reddish orange
+    "#DCD300",  # greenish yellow
+    "#F3C300",  # yellow
+)
+BASELINE_COLOR = "#000000"
 
-def t_errorbar(values):
-    """`(low, high)` of the t-based 95% interval; seaborn `errorbar=` hook."""
-    mean, _, lo, hi = stats.t_interval(values)
-    if np.isnan(lo):
-        return mean, mean
-    return lo, hi
+
+def activation_palette(order, baseline=None):
+    """One colour per activation, for every figure of a report.
+
+    Args:
+        order: Activation labels, in ranking order (the first gets the most
+            distinct colour).
+        baseline: Label of the baseline; it is drawn black.
+
+    Returns:
+        Dict label -> hex colour: Kelly's 18 colours, then evenly spaced
+        husl hues for any further activation.
+    """
+    others = [a for a in dict.fromkeys(order) if a != baseline]
+    colors = list(KELLY)
+    if len(others) > len(colors):
+        extra = sns.color_palette("husl", len(others) - len(colors))
+        colors += [matplotlib.colors.to_hex(c) for c in extra]
+    palette = dict(zip(others, colors))
+    if baseline is not None:
+        palette[baseline] = BASELINE_COLOR
+    return palette
+
+
+def bounded_errorbar(values):
+    """`(low, high)` of `stats.bounded_interval`; seaborn `errorbar=` hook.
+
+    The interval lies inside the observed values, hence inside the
+    metric's range."""
+    out = stats.bounded_interval(values)
+    if np.isnan(out["ci_low"]):
+        return out["mean"], out["mean"]
+    return out["ci_low"], out["ci_high"]
 
 
 def _ax(ax):
@@ -68,6 +123,7 @@ def plot_learning_curves(
     hue_order=None,
     palette=None,
     ylabel=None,
+    errorbar=bounded_errorbar,
     ax=None,
 ):
     """Mean learning curve per activation with a 95% CI band over seeds.
@@ -79,6 +135,8 @@ def plot_learning_curves(
         hue_order: Order of the `hue` levels.
         palette: Seaborn palette, e.g. a dict label -> color.
         ylabel: Y axis label; defaults to `y`.
+        errorbar: Band over seeds (bounded 95% interval by default); `None`
+            draws the mean only.
         ax: Axes to draw on; defaults to the current Axes.
 
     Returns:
@@ -95,7 +153,7 @@ def plot_learning_curves(
         hue=hue,
         hue_order=_order(data, hue, hue_order),
         palette=palette,
-        errorbar=t_errorbar,
+        errorbar=errorbar,
         ax=ax,
     )
     ax.set_ylabel(ylabel or y)
@@ -143,7 +201,7 @@ def plot_test_metric(
         x="activation",
         y="test_metric",
         order=order,
-        errorbar=t_errorbar,
+        errorbar=bounded_errorbar,
         color="black",
         linestyle="none",
         marker="D",
@@ -165,7 +223,7 @@ def plot_unit_fraction(
     hue="activation",
     hue_order=None,
     palette=None,
-    errorbar=t_errorbar,
+    errorbar=bounded_errorbar,
     ax=None,
 ):
     """Fraction of dead (or inactive) units over epochs, epoch 0 = init.
@@ -178,7 +236,7 @@ def plot_unit_fraction(
         hue: Column that separates the curves.
         hue_order: Order of the `hue` levels.
         palette: Seaborn palette.
-        errorbar: Band over seeds (the t-based 95% CI by default); `None`
+        errorbar: Band over seeds (bounded 95% interval by default); `None`
             draws the mean only.
         ax: Axes to draw on; defaults to the current Axes.
 
@@ -322,12 +380,16 @@ def plot_epoch_time(
     return ax
 
 
-def plot_paired_diff(summary, *, order=None, ax=None):
+def plot_paired_diff(summary, *, order=None, palette=None, ax=None):
     """Paired difference to the baseline with its 95% CI, per activation.
+
+    The grey band is the region of practical equivalence (`rope`); each
+    row's label ends with its verdict.
 
     Args:
         summary: Summary table (`stats.summarize`), one task.
         order: Order of the activations (top to bottom).
+        palette: Dict label -> colour for the points; black without.
         ax: Axes to draw on; defaults to the current Axes.
 
     Returns:
@@ -340,23 +402,68 @@ def plot_paired_diff(summary, *, order=None, ax=None):
         return _empty(ax, "no paired comparison with a baseline")
     order = _order(data, "activation", order)
     data = data.set_index("activation").loc[order]
-    y = np.arange(len(order))
-    lo = (data["diff_mean"] - data["diff_ci_low"]).fillna(0).to_numpy()
-    hi = (data["diff_ci_high"] - data["diff_mean"]).fillna(0).to_numpy()
-    ax.errorbar(
-        data["diff_mean"].to_numpy(),
-        y,
-        xerr=np.vstack([lo, hi]),
-        fmt="o",
-        color="black",
-        capsize=3,
-    )
+    rope = data["rope"].dropna() if "rope" in data else []
+    if len(rope) and np.isfinite(rope.iloc[0]):
+        ax.axvspan(-rope.iloc[0], rope.iloc[0], color="0.9", zorder=0)
+    for y, (act, r) in enumerate(data.iterrows()):
+        lo = r["diff_mean"] - r["diff_ci_low"]
+        hi = r["diff_ci_high"] - r["diff_mean"]
+        ax.errorbar(
+            [r["diff_mean"]],
+            [y],
+            xerr=[[0 if np.isnan(lo) else lo], [0 if np.isnan(hi) else hi]],
+            fmt="o",
+            color=(palette or {}).get(act, "black"),
+            capsize=3,
+        )
     ax.axvline(0.0, color="0.5", linestyle="--", linewidth=1)
-    ax.set_yticks(y, order)
-    ax.invert_yaxis()
+    verdicts = data["verdict"] if "verdict" in data else [None] * len(data)
+    labels = [
+        f"{a} ({v})" if isinstance(v, str) else str(a)
+        for a, v in zip(order, verdicts)
+    ]
+    ax.set_yticks(np.arange(len(order)), labels)
+    ax.set_ylim(len(order) - 0.5, -0.5)
     base = summary["baseline"].dropna()
     name = base.iloc[0] if len(base) else "baseline"
-    ax.set_xlabel(f"test metric - {name} (paired, 95% CI)")
+    ax.set_xlabel(f"test metric - {name} (paired, 95% CI; band: ROPE)")
+    return ax
+
+
+def plot_critical_difference(ranks, nemenyi, *, cd=None, palette=None, ax=None):
+    """Critical-difference diagram of mean ranks across tasks (Demsar 2006).
+
+    Drawn by `scikit_posthocs.critical_difference_diagram`: activations
+    joined by a bar are not distinguishable by the Nemenyi test.
+
+    Args:
+        ranks: Series activation -> mean rank over tasks (1 = best).
+        nemenyi: DataFrame of Nemenyi p-values (`stats.friedman`).
+        cd: Critical difference, drawn as a bar above the axis.
+        palette: Dict label -> colour.
+        ax: Axes to draw on; defaults to the current Axes.
+
+    Returns:
+        The Axes.
+    """
+    import scikit_posthocs as sp
+
+    ax = _ax(ax)
+    if ranks is None or len(ranks) < 2:
+        return _empty(ax, "fewer than two ranked activations")
+    colors = None
+    if palette:
+        colors = {a: palette.get(a, "black") for a in ranks.index}
+    sp.critical_difference_diagram(
+        ranks,
+        nemenyi,
+        cd=cd,
+        ax=ax,
+        color_palette=colors,
+        label_fmt_left="{label} ({rank:.2f})",
+        label_fmt_right="({rank:.2f}) {label}",
+    )
+    ax.set_xlabel("mean rank over tasks (1 = best)")
     return ax
 
 

@@ -1,37 +1,74 @@
-"""Summary statistics: per (task, activation), paired against the baseline.
+"""Statistics of a run: paired against the baseline, corrected, with verdicts.
 
 For a given (task, seed) every activation starts from the same initial weights
 (checked through `init_sha256`), so the comparison with the baseline is
 *paired* over the seeds both completed. The unit of analysis is one trial's
-test metric at its validation-chosen epoch.
+test metric at its validation-chosen epoch. Every test is a call into scipy,
+statsmodels or scikit-posthocs; the reference is in a comment next to it.
 
 Conventions, used by every function here:
 
 * `diff` is `activation - baseline` in the metric's own units, whatever the
   metric mode; for a `min` metric (e.g. mse) a negative `diff` is better.
-  `wins`/`ties`/`losses` and ranks do respect the mode.
-* Confidence intervals are t-based: `mean +- t(1 - alpha/2, n - 1) * sd /
-  sqrt(n)` with the sample standard deviation (ddof=1). With one value the
-  standard deviation and interval are NaN.
-* The paired t-test is two-sided; when every difference is identical its
-  p-value is 0 (NaN when they are all zero), as in `scipy.stats.ttest_rel`.
-* The Wilcoxon signed-rank test (two-sided, `scipy.stats.wilcoxon`, exact for
-  small samples without ties) is reported from `MIN_WILCOXON = 5` paired seeds
-  on; below that it is NaN. With 5 seeds its smallest possible p-value is
-  2/32 = 0.0625, so it only becomes informative with more seeds.
-* The effect size is Cohen's d_z: mean difference / standard deviation of
-  the differences.
+  `wins`/`ties`/`losses`, ranks and verdicts respect the mode.
+* Ties: two values closer than the task's *tie tolerance* are equal. For
+  accuracy it is half the metric's resolution, `0.5 / n_test` (two test
+  accuracies differ by at least one example); otherwise a float tolerance
+  (`FLOAT_RTOL` relative), so float32 noise never separates two activations.
+* Summaries of one activation (`mean`, `ci_low`, `ci_high`) never leave the
+  metric's range (`BOUNDS`): a bootstrap percentile interval of the mean
+  (`scipy.stats.bootstrap`) from `BOOT_MIN_N` values on, `[min, max]` below.
+* The paired difference has a t-interval; for tasks whose seeds re-split one
+  fixed data set (`resplit` in the trial record) its variance is the
+  Nadeau-Bengio corrected one, `s^2 (1/n + n_test/n_train)` (Nadeau & Bengio
+  2003, "Inference for the generalization error").
+* `p_value` is the paired t-test's (corrected as above); when the
+  differences are constant (spread below the float tolerance) the t-test is
+  undefined and `p_value` is the exact sign-flip permutation p-value instead,
+  so float noise never produces p = 1e-33. `p_holm` adjusts it by Holm within
+  each task, `q_bh` by Benjamini-Hochberg over the whole run
+  (`statsmodels.stats.multitest.multipletests`).
+* `verdict`: `equivalent` when the (1 - 2 alpha) interval of the difference
+  lies inside the region of practical equivalence [-rope, +rope] (two one-sided
+  tests, Schuirmann 1987); else `better` / `worse` when `p_holm < alpha` and
+  the (1 - alpha) interval lies on that side of zero; else `undecided`.
+* Diverged and failed trials take the worst rank in their (task, seed) group;
+  an activation that diverges does not climb the ranking on its survivors.
 """
 
+import contextlib
+import gc
+import itertools
+import math
 import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import TTestPower
 
-CONFIDENCE = 0.95
-MIN_WILCOXON = 5
-TIE_TOL = 1e-12
+ALPHA = 0.05
+CONFIDENCE = 1 - ALPHA
+POWER = 0.8
+MIN_WILCOXON = 6  # non-zero differences; below, its p cannot reach 0.05
+BOOT_MIN_N = 5
+N_BOOT = 2000
+PERM_RESAMPLES = 2**16  # exact sign-flip enumeration up to 16 seeds
+FLOAT_RTOL = 1e-6
+BOUNDS = {"accuracy": (0.0, 1.0), "mse": (0.0, math.inf)}
+# Region of practical equivalence: absolute for metrics bounded on both sides
+# (accuracy), relative to the baseline's mean for the others (losses, mse).
+DEFAULT_ROPE = {"accuracy": 0.005, "mse": 0.02}
+DEFAULT_ROPE_OTHER = 0.02
+# A seed "succeeds" when its test metric is within this margin of the task's
+# best trial (absolute for bounded metrics, relative otherwise).
+SUCCESS_MARGIN = {"accuracy": 0.05, "mse": 0.5}
+SUCCESS_MARGIN_OTHER = 0.5
+VERDICTS = ("better", "worse", "equivalent", "undecided")
+STATUS_WORST = ("diverged", "failed")
+GROUP = ["task", "seed"]
 
 SUMMARY_COLUMNS = [
     "task",
@@ -46,33 +83,74 @@ SUMMARY_COLUMNS = [
     "n_failed",
     "mean",
     "std",
+    "median",
+    "min",
+    "max",
     "ci_low",
     "ci_high",
+    "ci_method",
+    "n_success",
+    "success_low",
+    "success_high",
+    "success_threshold",
+    "tie_tol",
+    "resplit",
+    "nb_ratio",
+    "rope",
     "n_paired",
+    "n_nonzero",
     "diff_mean",
     "diff_ci_low",
     "diff_ci_high",
+    "diff_ci90_low",
+    "diff_ci90_high",
+    "constant_diff",
     "t_pvalue",
+    "perm_pvalue",
     "wilcoxon_pvalue",
-    "effect_dz",
+    "p_value",
+    "p_holm",
+    "q_bh",
+    "p_tost",
+    "verdict",
+    "effect_gz",
+    "gz_ci_low",
+    "gz_ci_high",
     "wins",
     "ties",
     "losses",
-    "n_reached_baseline",
-    "epochs_to_baseline",
-    "seconds_to_baseline",
+    "target_epochs",
+    "target_seconds",
+    "n_reached_target",
+    "n_censored",
     "epoch_time_s",
     "epoch_time_ratio",
     "final_dead_fraction",
     "final_inactive_fraction",
     "n_init_conflicts",
+    "mean_seed_rank",
     "rank",
     "mean_rank",
+    "p_best",
+    "in_best_set",
+    "p_vs_best_holm",
+    "mde",
+    "mde_gz",
 ]
+
+
+# ----------------------------------------------------------- one sample
+
+
+def bounds_of(metric):
+    """`(low, high)` range of `metric`; unbounded when unknown."""
+    return BOUNDS.get(metric, (-math.inf, math.inf))
 
 
 def t_interval(values, confidence=CONFIDENCE):
     """Mean, sample std and t-based confidence interval of `values`.
+
+    Used for paired differences (unbounded) and by the power analysis.
 
     Args:
         values: 1-D array-like of floats; NaNs are dropped.
@@ -95,7 +173,169 @@ def t_interval(values, confidence=CONFIDENCE):
     return mean, sd, mean - half, mean + half
 
 
-def paired_test(a, b, *, mode="max", confidence=CONFIDENCE, tie_tol=TIE_TOL):
+def bounded_interval(values, bounds=(-math.inf, math.inf), **kw):
+    """Mean and an interval of it that stays inside `bounds`.
+
+    From `BOOT_MIN_N` values on: the bootstrap percentile interval of the
+    mean (`scipy.stats.bootstrap(method="percentile")`, seeded), which lies
+    inside the observed range. Below: `[min, max]`.
+
+    Args:
+        values: 1-D array-like; NaNs are dropped.
+        bounds: `(low, high)` range of the metric.
+        **kw: `confidence` (default `CONFIDENCE`).
+
+    Returns:
+        Dict with `mean`, `std`, `median`, `min`, `max`, `ci_low`,
+        `ci_high`, `ci_method` (`"bootstrap"`, `"range"` or None).
+    """
+    confidence = kw.get("confidence", CONFIDENCE)
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    out = dict.fromkeys(
+        ("mean", "std", "median", "min", "max", "ci_low", "ci_high"), np.nan
+    )
+    out["ci_method"] = None
+    if not x.size:
+        return out
+    out.update(
+        mean=float(x.mean()),
+        std=float(x.std(ddof=1)) if x.size > 1 else np.nan,
+        median=float(np.median(x)),
+        min=float(x.min()),
+        max=float(x.max()),
+    )
+    if x.size >= BOOT_MIN_N and np.ptp(x) > 0:
+        res = sps.bootstrap(
+            (x,),
+            np.mean,
+            confidence_level=confidence,
+            n_resamples=N_BOOT,
+            method="percentile",
+            vectorized=True,
+            random_state=np.random.default_rng(0),
+        )
+        lo, hi = res.confidence_interval
+        out["ci_method"] = "bootstrap"
+    else:
+        lo, hi = out["min"], out["max"]
+        out["ci_method"] = "range"
+    out["ci_low"] = float(np.clip(lo, *bounds))
+    out["ci_high"] = float(np.clip(hi, *bounds))
+    return out
+
+
+def success_interval(k, n, confidence=CONFIDENCE):
+    """Clopper-Pearson interval of `k` successes in `n` seeds."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if not n:
+        return np.nan, np.nan
+    lo, hi = proportion_confint(k, n, alpha=1 - confidence, method="beta")
+    return float(lo), float(hi)
+
+
+# ---------------------------------------------------------- multiplicity
+
+
+@contextlib.contextmanager
+def _cheap_gc():
+    """statsmodels' Holm branch ends in `gc.collect()`, which takes about a
+    second in a process that holds Keras; frozen objects are not scanned
+    (`gc.freeze`), so the call becomes cheap. Nothing else changes."""
+    frozen = gc.get_freeze_count() > 0
+    if not frozen:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if not frozen:
+            gc.unfreeze()
+
+
+def adjust(pvalues, method):
+    """Multiplicity-adjusted p-values.
+
+    `statsmodels.stats.multitest.multipletests(p, method=method)[1]`.
+
+    Args:
+        pvalues: 1-D array-like of p-values (no NaN).
+        method: `"holm"` or `"fdr_bh"` (any `multipletests` method).
+
+    Returns:
+        The adjusted p-values, in the input order.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    if not p.size:
+        return p
+    with _cheap_gc():
+        return multipletests(p, method=method)[1]
+
+
+# ----------------------------------------------------------------- paired
+
+
+def _permutation_p(d):
+    """Two-sided sign-flip permutation p-value of the mean of `d`.
+
+    `scipy.stats.permutation_test` with one sample and
+    `permutation_type="samples"` flips signs; with `PERM_RESAMPLES >= 2**n`
+    it enumerates all flips (exact).
+    """
+    if np.all(d == 0):
+        return 1.0
+    res = sps.permutation_test(
+        (d,),
+        np.mean,
+        permutation_type="samples",
+        alternative="two-sided",
+        n_resamples=PERM_RESAMPLES,
+        vectorized=True,
+        random_state=np.random.default_rng(0),
+    )
+    return float(res.pvalue)
+
+
+def _gz_interval(dz, n, confidence=CONFIDENCE):
+    """Interval of the standardized mean difference by inverting the
+    noncentral t (Steiger & Fouladi 1997), `scipy.stats.nct`."""
+    df = n - 1
+    t_obs = dz * np.sqrt(n)
+    q_hi, q_lo = 0.5 + confidence / 2, 0.5 - confidence / 2
+
+    def f(nc, q):
+        return sps.nct.cdf(t_obs, df, nc) - q
+
+    def solve(q):
+        # The cdf falls as nc grows: bracket the root by doubling steps
+        # away from t_obs (nct.cdf is NaN far out in the tails).
+        direction = -1.0 if q > 0.5 else 1.0
+        step = 1.0
+        for _ in range(12):
+            end = t_obs + direction * step
+            value = f(end, q)
+            if not np.isfinite(value):
+                return np.nan
+            if direction * value < 0:
+                lo, hi = sorted((t_obs, end))
+                return optimize.brentq(f, lo, hi, args=(q,))
+            step *= 2
+        return np.nan
+
+    return solve(q_hi) / np.sqrt(n), solve(q_lo) / np.sqrt(n)
+
+
+def paired_test(
+    a,
+    b,
+    *,
+    mode="max",
+    tie_tol=0.0,
+    nb_ratio=None,
+    rope=None,
+    alpha=ALPHA,
+    bounds=(-math.inf, math.inf),
+):
     """Paired comparison of `a` (activation) against `b` (baseline).
 
     Args:
@@ -103,46 +343,125 @@ def paired_test(a, b, *, mode="max", confidence=CONFIDENCE, tie_tol=TIE_TOL):
             order).
         b: Values of the baseline.
         mode: `"max"` if larger is better, `"min"` if smaller is.
-        confidence: Coverage of the interval of the mean difference.
-        tie_tol: Absolute differences up to this count as ties.
+        tie_tol: Absolute differences up to this count as ties (wins /
+            ties / losses, non-zero count for Wilcoxon).
+        nb_ratio: `n_test / n_train` for the Nadeau-Bengio corrected
+            variance when the seeds re-split one data set; None for
+            independent seeds.
+        rope: Half-width of the region of practical equivalence in metric
+            units; None gives no equivalence test.
+        alpha: Level of the tests; intervals are (1 - alpha) and, for
+            equivalence, (1 - 2 alpha).
+        bounds: Range of the metric; the difference's interval stays in
+            `[low - high, high - low]`.
 
     Returns:
-        Dict with `n_paired`, `diff_mean`, `diff_ci_low`, `diff_ci_high`,
-        `t_pvalue`, `wilcoxon_pvalue`, `effect_dz`, `wins`, `ties`, `losses`.
+        Dict with `n_paired`, `n_nonzero`, `diff_mean`, `diff_ci_low`,
+        `diff_ci_high`, `diff_ci90_low`, `diff_ci90_high`, `constant_diff`,
+        `t_pvalue`, `perm_pvalue`, `wilcoxon_pvalue`, `p_value`, `p_tost`,
+        `effect_gz`, `gz_ci_low`, `gz_ci_high`, `wins`, `ties`, `losses`.
     """
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    d = d[np.isfinite(d)]
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    d = a - b
     n = d.size
-    mean, sd, lo, hi = t_interval(d, confidence)
-    t_p = dz = np.nan
-    if n >= 2:
-        if sd > 0:
-            t = mean / (sd / np.sqrt(n))
-            t_p = float(2 * sps.t.sf(abs(t), n - 1))
-            dz = mean / sd
-        elif mean != 0:
-            t_p, dz = 0.0, float(np.sign(mean) * np.inf)
-    w_p = np.nan
-    if n >= MIN_WILCOXON and np.any(np.abs(d) > tie_tol):
+    nan = np.nan
+    out = {
+        "n_paired": n,
+        "n_nonzero": int(np.sum(np.abs(d) > tie_tol)),
+        "diff_mean": float(d.mean()) if n else nan,
+        "diff_ci_low": nan,
+        "diff_ci_high": nan,
+        "diff_ci90_low": nan,
+        "diff_ci90_high": nan,
+        "constant_diff": False,
+        "t_pvalue": nan,
+        "perm_pvalue": nan,
+        "wilcoxon_pvalue": nan,
+        "p_value": nan,
+        "p_tost": nan,
+        "effect_gz": nan,
+        "gz_ci_low": nan,
+        "gz_ci_high": nan,
+    }
+    better = d if mode == "max" else -d
+    out["wins"] = int(np.sum(better > tie_tol))
+    out["ties"] = int(np.sum(np.abs(d) <= tie_tol))
+    out["losses"] = int(np.sum(better < -tie_tol))
+    if n < 2:
+        return out
+    scale = max(1.0, float(np.max(np.abs(np.concatenate([a, b])))))
+    mean = float(d.mean())
+    constant = float(np.ptp(d)) <= FLOAT_RTOL * scale
+    out["constant_diff"] = bool(constant)
+    out["perm_pvalue"] = _permutation_p(d)
+    df = n - 1
+    if constant:
+        # No spread: the t-test is undefined, the interval is the value.
+        lo = hi = lo90 = hi90 = mean
+        out["p_value"] = out["perm_pvalue"]
+    else:
+        sd = float(d.std(ddof=1))
+        var_factor = 1.0 / n + (nb_ratio or 0.0)
+        se = sd * np.sqrt(var_factor)
+        t = mean / se
+        # Paired t-test (== scipy.stats.ttest_rel without the correction).
+        out["t_pvalue"] = float(2 * sps.t.sf(abs(t), df))
+        out["p_value"] = out["t_pvalue"]
+        half = sps.t.ppf(1 - alpha / 2, df) * se
+        half90 = sps.t.ppf(1 - alpha, df) * se
+        lo, hi = mean - half, mean + half
+        lo90, hi90 = mean - half90, mean + half90
+        if rope is not None and np.isfinite(rope):
+            # Two one-sided tests (== statsmodels ttost_paired uncorrected).
+            p_low = sps.t.sf((mean + rope) / se, df)
+            p_high = sps.t.cdf((mean - rope) / se, df)
+            out["p_tost"] = float(max(p_low, p_high))
+        dz = mean / sd
+        j = 1 - 3 / (4 * df - 1)  # Hedges' small-sample correction
+        out["effect_gz"] = float(j * dz)
+        g_lo, g_hi = _gz_interval(dz, n, 1 - alpha)
+        out["gz_ci_low"], out["gz_ci_high"] = float(j * g_lo), float(j * g_hi)
+    if constant and rope is not None and np.isfinite(rope):
+        out["p_tost"] = 0.0 if abs(mean) < rope else 1.0
+    span = bounds[1] - bounds[0]
+    clip = (-span, span)
+    out["diff_ci_low"], out["diff_ci_high"] = np.clip([lo, hi], *clip)
+    out["diff_ci90_low"], out["diff_ci90_high"] = np.clip([lo90, hi90], *clip)
+    nz = d[np.abs(d) > tie_tol]
+    if nz.size >= MIN_WILCOXON:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            w_p = float(sps.wilcoxon(d, alternative="two-sided").pvalue)
-    better = d if mode == "max" else -d
-    return {
-        "n_paired": n,
-        "diff_mean": mean,
-        "diff_ci_low": lo,
-        "diff_ci_high": hi,
-        "t_pvalue": t_p,
-        "wilcoxon_pvalue": w_p,
-        "effect_dz": dz,
-        "wins": int(np.sum(better > tie_tol)),
-        "ties": int(np.sum(np.abs(d) <= tie_tol)),
-        "losses": int(np.sum(better < -tie_tol)),
-    }
+            out["wilcoxon_pvalue"] = float(sps.wilcoxon(nz).pvalue)
+    return out
 
 
-def time_to_target(history, target, mode="max"):
+def verdict(row, mode, alpha=ALPHA):
+    """The verdict word of one comparison (see the module docstring)."""
+    if not row.get("n_paired") or row["n_paired"] < 2:
+        return "undecided"
+    rope = row.get("rope")
+    lo90, hi90 = row["diff_ci90_low"], row["diff_ci90_high"]
+    if rope is not None and np.isfinite(rope) and -rope < lo90 <= hi90 < rope:
+        return "equivalent"
+    p = row.get("p_holm")
+    if p is not None and np.isfinite(p) and p < alpha:
+        sign = 1.0 if mode == "max" else -1.0
+        lo = sign * row["diff_ci_low"]
+        hi = sign * row["diff_ci_high"]
+        if min(lo, hi) > 0:
+            return "better"
+        if max(lo, hi) < 0:
+            return "worse"
+    return "undecided"
+
+
+# ---------------------------------------------------------- time to target
+
+
+def first_hit(history, target, mode="max"):
     """First epoch, and seconds of training, at which `target` is reached.
 
     Args:
@@ -167,16 +486,253 @@ def time_to_target(history, target, mode="max"):
     return float(h["epoch"].iloc[i]), secs
 
 
-def _baseline_of(g, baseline):
-    if baseline is not None:
-        return baseline if (g["activation"] == baseline).any() else None
-    labels = g.loc[g["is_baseline"], "activation"].unique()
-    return labels[0] if len(labels) else None
+time_to_target = first_hit
+
+
+def km_median(times, reached):
+    """Kaplan-Meier median of right-censored times.
+
+    `statsmodels.duration.survfunc.SurvfuncRight`; NaN when the survival
+    curve never falls to one half (most trials censored).
+
+    Args:
+        times: Event or censoring time per trial.
+        reached: 1 where the event (target reached) happened, 0 censored.
+
+    Returns:
+        The median time, or NaN.
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(reached, dtype=float)
+    ok = np.isfinite(t)
+    if not ok.any() or not e[ok].any():
+        return np.nan
+    sf = SurvfuncRight(t[ok], e[ok])
+    q = sf.quantile(0.5)
+    return float(q) if q is not None and np.isfinite(q) else np.nan
+
+
+def _time_to_target(by_trial, trials, base_trials, seeds, mode):
+    """Kaplan-Meier time to the baseline's best validation score.
+
+    Per seed the target is the baseline trial's best validation metric; the
+    activation's trial of the same seed reaches it at its first epoch whose
+    validation metric is at least (max) / at most (min) it, or is censored
+    at the epochs (and seconds) it ran.
+    """
+    out = {
+        "target_epochs": np.nan,
+        "target_seconds": np.nan,
+        "n_reached_target": 0,
+        "n_censored": 0,
+    }
+    if not by_trial:
+        return out
+    epochs, secs, hit = [], [], []
+    for seed in seeds:
+        if seed not in base_trials or seed not in trials:
+            continue
+        hb = by_trial.get(base_trials[seed])
+        ha = by_trial.get(trials[seed])
+        if hb is None or ha is None or not len(ha):
+            continue
+        vals = hb["val_metric"].dropna()
+        if not len(vals):
+            continue
+        target = float(vals.max() if mode == "max" else vals.min())
+        e, s = first_hit(ha, target, mode)
+        if np.isfinite(e):
+            epochs.append(e)
+            secs.append(s)
+            hit.append(1)
+        else:
+            epochs.append(float(ha["epoch"].max()))
+            secs.append(float(np.nansum(ha["epoch_time_s"])))
+            hit.append(0)
+    if not hit:
+        return out
+    out["n_reached_target"] = int(sum(hit))
+    out["n_censored"] = len(hit) - int(sum(hit))
+    out["target_epochs"] = km_median(epochs, hit)
+    out["target_seconds"] = km_median(secs, hit)
+    return out
+
+
+# ----------------------------------------------------------------- ranks
 
 
 def _first(series):
     s = series.dropna()
     return s.iloc[0] if len(s) else None
+
+
+def task_facts(runs):
+    """Per task: metric, mode, tie tolerance and the Nadeau-Bengio ratio.
+
+    Returns:
+        Dict task -> dict with `metric`, `mode`, `bounds`, `tie_tol`,
+        `resplit` and `nb_ratio` (`n_test / n_train`, or None).
+    """
+    facts = {}
+    for task, g in runs.groupby("task", sort=True):
+        metric = _first(g["metric"]) or "metric"
+        mode = _first(g["metric_mode"]) or "max"
+        bounds = bounds_of(metric)
+        n_test = g["n_test"].dropna() if "n_test" in g else pd.Series([])
+        vals = g["test_metric"].abs().dropna()
+        scale = max(1.0, float(vals.max())) if len(vals) else 1.0
+        tol = FLOAT_RTOL * scale
+        if metric == "accuracy" and len(n_test):
+            tol = max(tol, 0.5 / float(n_test.median()))
+        resplit = (
+            bool(g["resplit"].fillna(False).any()) if "resplit" in g else False
+        )
+        ratio = None
+        if resplit:
+            r = (g["n_test"] / g["n_train"]).dropna()
+            ratio = float(r.median()) if len(r) else None
+        facts[task] = {
+            "metric": metric,
+            "mode": mode,
+            "bounds": bounds,
+            "tie_tol": tol,
+            "resplit": resplit,
+            "nb_ratio": ratio,
+        }
+    return facts
+
+
+def _tie_classes(values, tol):
+    """Integer class per value; sorted neighbours within `tol` share one."""
+    order = np.argsort(values, kind="stable")
+    cls = np.empty(len(values), dtype=float)
+    current, prev = 0, None
+    for i in order:
+        if prev is not None and values[i] - prev > tol:
+            current += 1
+        cls[i] = current
+        prev = values[i]
+    return cls
+
+
+def seed_ranks(runs, facts=None, conflicts=None):
+    """Rank of each trial within its (task, seed) group (1 = best).
+
+    Completed trials rank by test metric (respecting the mode, values
+    within the task's tie tolerance share their average rank); diverged and
+    failed trials share the worst ranks of the group. Groups refused for
+    differing initial weights are left out.
+
+    Returns:
+        DataFrame with `task`, `seed`, `activation`, `status`, `seed_rank`.
+    """
+    facts = facts or task_facts(runs)
+    bad = set()
+    if conflicts is not None and len(conflicts):
+        bad = set(zip(conflicts["task"], conflicts["seed"]))
+    parts = []
+    for (task, seed), g in runs.groupby(GROUP, sort=True):
+        if (task, seed) in bad:
+            continue
+        f = facts[task]
+        v = g["test_metric"].to_numpy(dtype=float)
+        ok = (g["status"] == "completed").to_numpy() & np.isfinite(v)
+        key = np.where(ok, -v if f["mode"] == "max" else v, np.nan)
+        cls = np.full(len(g), np.nan)
+        if ok.any():
+            cls[ok] = _tie_classes(key[ok], f["tie_tol"])
+        worst = (np.nanmax(cls) + 1) if ok.any() else 0.0
+        cls[~ok] = worst
+        parts.append(
+            pd.DataFrame(
+                {
+                    "task": task,
+                    "seed": seed,
+                    "activation": g["activation"].to_numpy(),
+                    "status": g["status"].to_numpy(),
+                    "seed_rank": sps.rankdata(cls, method="average"),
+                }
+            )
+        )
+    cols = ["task", "seed", "activation", "status", "seed_rank"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
+def p_best(rank_matrix, n_boot=N_BOOT, seed=0):
+    """Bootstrap probability that each activation has the best mean rank.
+
+    Seeds (rows) are resampled with replacement; in each resample the
+    activation(s) with the lowest mean within-seed rank share the win.
+
+    Args:
+        rank_matrix: DataFrame seeds x activations of within-seed ranks
+            (NaN where a trial is missing).
+        n_boot: Number of resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        Series activation -> probability (sums to 1).
+    """
+    m = rank_matrix.to_numpy(dtype=float)
+    if not m.size:
+        return pd.Series(dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, m.shape[0], size=(n_boot, m.shape[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(m[idx], axis=1)  # n_boot x activations
+    means = np.where(np.isnan(means), np.inf, means)
+    best = means <= means.min(axis=1, keepdims=True) + 1e-12
+    share = best / best.sum(axis=1, keepdims=True)
+    return pd.Series(share.mean(axis=0), index=rank_matrix.columns)
+
+
+# --------------------------------------------------------------- summary
+
+
+def rope_width(metric, rope_cfg, baseline_mean):
+    """Absolute ROPE half-width of a task.
+
+    Args:
+        metric: The task's metric name.
+        rope_cfg: Mapping metric -> value (key `"*"` for every metric), or
+            None for `DEFAULT_ROPE`.
+        baseline_mean: The baseline's mean, for relative ROPEs.
+
+    Returns:
+        The half-width in metric units: the value itself for metrics bounded
+        on both sides (accuracy), else value x |baseline mean|.
+    """
+    cfg = dict(rope_cfg or {})
+    value = cfg.get(
+        metric, cfg.get("*", DEFAULT_ROPE.get(metric, DEFAULT_ROPE_OTHER))
+    )
+    lo, hi = bounds_of(metric)
+    if np.isfinite(lo) and np.isfinite(hi):
+        return float(value)
+    if baseline_mean is None or not np.isfinite(baseline_mean):
+        return np.nan
+    return float(value) * abs(float(baseline_mean))
+
+
+def _success(metric, mode, best):
+    margin = SUCCESS_MARGIN.get(metric, SUCCESS_MARGIN_OTHER)
+    lo, hi = bounds_of(metric)
+    relative = not (np.isfinite(lo) and np.isfinite(hi))
+    if mode == "max":
+        return best - (margin * abs(best) if relative else margin)
+    return best + (margin * abs(best) if relative else margin)
+
+
+def _baseline_of(g, baseline):
+    if baseline is not None:
+        return baseline if (g["activation"] == baseline).any() else None
+    labels = g.loc[g["is_baseline"], "activation"].unique()
+    return labels[0] if len(labels) else None
 
 
 def summarize(
@@ -185,40 +741,42 @@ def summarize(
     *,
     baseline=None,
     conflicts=None,
-    confidence=CONFIDENCE,
-    tie_tol=TIE_TOL,
+    rope=None,
+    alpha=ALPHA,
 ):
     """One row per (task, activation): the numbers behind `summary.csv`.
 
-    `epochs_to_baseline` / `seconds_to_baseline`: for each paired seed, the
-    target is the baseline trial's validation metric at its *last* epoch
-    (its final validation metric); the activation's trial of the same seed
-    reaches it at the first epoch whose validation metric is at least (max
-    mode) or at most (min mode) the target. The columns are the means over
-    the seeds that reached it, `n_reached_baseline` counts them; seconds are
-    summed `epoch_time_s` of epochs 1..e.
+    See the module docstring for the tests, intervals and verdicts. Further
+    columns:
 
-    `epoch_time_s` is the mean over completed trials of their steady-state
-    epoch time (epochs 2..N, see `frames.runs_frame`); `epoch_time_ratio`
-    divides it by the baseline's. `final_dead_fraction` and
-    `final_inactive_fraction` are means over completed trials.
-
-    `rank` orders activations within a task by mean test metric (1 = best,
-    respecting the metric mode, ties share the average rank, activations
-    without any completed trial rank last; a task where nothing completed
-    ranks no one); `mean_rank` is the mean of an activation's ranks over the
-    tasks that rank it.
+    * `n_success` of `n_completed` seeds are within `SUCCESS_MARGIN` of the
+      task's best trial (`success_threshold`), with a Clopper-Pearson
+      interval (`success_low`, `success_high`): for bimodal outcomes.
+    * `target_epochs` / `target_seconds`: Kaplan-Meier median time to reach,
+      per seed, the baseline's best validation metric (censored at the
+      epochs run; `n_reached_target`, `n_censored`).
+    * `mean_seed_rank`: mean over seeds of the rank within (task, seed),
+      failures worst; `rank` ranks it within the task; `mean_rank` is the
+      mean of `rank` over tasks (the Friedman average rank).
+    * `p_best`: bootstrap probability of the best mean seed rank;
+      `in_best_set`: not distinguishable from the top activation (paired
+      t-test on seed ranks, Nadeau-Bengio corrected where it applies, Holm
+      over the comparisons with the top: `p_vs_best_holm`).
+    * `mde`, `mde_gz`: the task's minimum detectable effect (80% power,
+      two-sided alpha, its number of seeds), in metric units and as g_z
+      (`statsmodels.stats.power.TTestPower`); same on every row of a task.
 
     Args:
         runs: The runs table (`frames.runs_frame`).
         history: The history table (`frames.history_frame`); without it the
-            time-to-baseline columns are NaN.
+            time-to-target columns are NaN.
         baseline: Label of the baseline activation; defaults to the trials
             flagged `is_baseline` in each task.
         conflicts: `frames.init_conflicts(runs)`; seeds listed there are left
             out of every paired statistic (counted in `n_init_conflicts`).
-        confidence: Coverage of the confidence intervals.
-        tie_tol: Absolute differences up to this count as ties.
+        rope: Mapping metric -> ROPE value (see `rope_width`); None for
+            `DEFAULT_ROPE`.
+        alpha: Level of every test.
 
     Returns:
         DataFrame with the columns `SUMMARY_COLUMNS`.
@@ -227,23 +785,45 @@ def summarize(
     bad = set()
     if conflicts is not None and len(conflicts):
         bad = set(zip(conflicts["task"], conflicts["seed"]))
+    facts = task_facts(runs)
     ok = runs[(runs["status"] == "completed") & runs["test_metric"].notna()]
     by_trial = {}
     if history is not None and len(history):
         by_trial = dict(tuple(history.groupby("trial_id", sort=False)))
+    ranks = seed_ranks(runs, facts, conflicts)
     for task, g in runs.groupby("task", sort=True):
+        f = facts[task]
+        mode, metric = f["mode"], f["metric"]
         base = _baseline_of(g, baseline)
-        mode = _first(g["metric_mode"]) or "max"
         gok = ok[ok["task"] == task]
         bvals = gok[gok["activation"] == base].set_index("seed")
+        base_trials = dict(
+            zip(
+                g.loc[g["activation"] == base, "seed"],
+                g.loc[g["activation"] == base, "trial_id"],
+            )
+        )
         task_bad = {s for t, s in bad if t == task}
+        width = rope_width(
+            metric, rope, bvals["test_metric"].mean() if len(bvals) else None
+        )
+        best_trial = (
+            gok["test_metric"].max()
+            if mode == "max"
+            else gok["test_metric"].min()
+        )
+        threshold = _success(metric, mode, best_trial) if len(gok) else np.nan
         for act, ga in g.groupby("activation", sort=True):
             aok = gok[gok["activation"] == act].set_index("seed")
-            mean, sd, lo, hi = t_interval(aok["test_metric"], confidence)
+            vals = aok["test_metric"].to_numpy(dtype=float)
+            summary = bounded_interval(vals, f["bounds"])
+            hit = vals >= threshold if mode == "max" else vals <= threshold
+            k = int(hit.sum())
+            s_lo, s_hi = success_interval(k, len(vals))
             row = {
                 "task": task,
                 "activation": act,
-                "metric": _first(ga["metric"]),
+                "metric": metric,
                 "metric_mode": mode,
                 "is_baseline": act == base,
                 "baseline": base,
@@ -251,23 +831,38 @@ def summarize(
                 "n_completed": int((ga["status"] == "completed").sum()),
                 "n_diverged": int((ga["status"] == "diverged").sum()),
                 "n_failed": int((ga["status"] == "failed").sum()),
-                "mean": mean,
-                "std": sd,
-                "ci_low": lo,
-                "ci_high": hi,
+                **summary,
+                "n_success": k,
+                "success_low": s_lo,
+                "success_high": s_hi,
+                "success_threshold": threshold,
+                "tie_tol": f["tie_tol"],
+                "resplit": f["resplit"],
+                "nb_ratio": f["nb_ratio"],
+                "rope": width,
                 "n_init_conflicts": len(task_bad & set(ga["seed"])),
             }
             seeds = sorted((set(aok.index) & set(bvals.index)) - task_bad)
-            row.update(
-                paired_test(
-                    aok.loc[seeds, "test_metric"],
-                    bvals.loc[seeds, "test_metric"],
-                    mode=mode,
-                    confidence=confidence,
-                    tie_tol=tie_tol,
+            if base is not None:
+                row.update(
+                    paired_test(
+                        aok.loc[seeds, "test_metric"],
+                        bvals.loc[seeds, "test_metric"],
+                        mode=mode,
+                        tie_tol=f["tie_tol"],
+                        nb_ratio=f["nb_ratio"],
+                        rope=width,
+                        alpha=alpha,
+                        bounds=f["bounds"],
+                    )
                 )
+            else:
+                row.update(paired_test([], [], mode=mode))
+            trials = dict(zip(ga["seed"], ga["trial_id"]))
+            tseeds = sorted(set(ga["seed"]) - task_bad)
+            row.update(
+                _time_to_target(by_trial, trials, base_trials, tseeds, mode)
             )
-            row.update(_time_to_baseline(by_trial, aok, bvals, seeds, mode))
             t_act = aok["mean_epoch_time_s"].mean()
             t_base = bvals["mean_epoch_time_s"].mean() if base else np.nan
             row["epoch_time_s"] = t_act
@@ -278,50 +873,267 @@ def summarize(
             ].mean()
             rows.append(row)
     df = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    return _add_ranks(df)
-
-
-def _time_to_baseline(by_trial, aok, bvals, seeds, mode):
-    out = {
-        "n_reached_baseline": 0,
-        "epochs_to_baseline": np.nan,
-        "seconds_to_baseline": np.nan,
-    }
-    if not by_trial or not seeds:
-        return out
-    epochs, secs = [], []
-    for seed in seeds:
-        hb = by_trial.get(bvals.loc[seed, "trial_id"])
-        ha = by_trial.get(aok.loc[seed, "trial_id"])
-        if hb is None or ha is None:
-            continue
-        final = hb.sort_values("epoch")["val_metric"].dropna()
-        if not len(final):
-            continue
-        e, s = time_to_target(ha, float(final.iloc[-1]), mode)
-        if np.isfinite(e):
-            epochs.append(e)
-            secs.append(s)
-    if epochs:
-        out["n_reached_baseline"] = len(epochs)
-        out["epochs_to_baseline"] = float(np.mean(epochs))
-        out["seconds_to_baseline"] = float(np.mean(secs))
-    return out
-
-
-def _add_ranks(df):
     if not len(df):
         return df
-    ranks = []
-    for _, g in df.groupby("task", sort=False):
-        asc = (g["metric_mode"].iloc[0] or "max") == "min"
-        r = g["mean"].rank(ascending=asc, method="average", na_option="bottom")
-        if g["mean"].isna().all():
-            r[:] = np.nan  # nothing completed: the task ranks no one
-        ranks.append(r)
-    df["rank"] = pd.concat(ranks)
+    df = _adjust(df, alpha)
+    df = _add_ranks(df, ranks, facts, alpha)
+    return _add_power(df, alpha)
+
+
+def _adjust(df, alpha):
+    """Holm within task, Benjamini-Hochberg over the run, then verdicts."""
+    test = ~df["is_baseline"] & df["p_value"].notna()
+    df["p_holm"] = np.nan
+    df["q_bh"] = np.nan
+    for _, idx in df[test].groupby("task").groups.items():
+        df.loc[idx, "p_holm"] = adjust(df.loc[idx, "p_value"], "holm")
+    if test.any():
+        df.loc[test, "q_bh"] = adjust(df.loc[test, "p_value"], "fdr_bh")
+    df["verdict"] = [
+        None
+        if r["is_baseline"] or r["baseline"] is None
+        else verdict(r, r["metric_mode"], alpha)
+        for r in df.to_dict("records")
+    ]
+    return df
+
+
+def rank_matrix(ranks, task):
+    """Seeds x activations within-seed ranks of one task."""
+    r = ranks[ranks["task"] == task]
+    return r.pivot_table(
+        index="seed", columns="activation", values="seed_rank", aggfunc="mean"
+    )
+
+
+def _add_ranks(df, ranks, facts, alpha):
+    df["mean_seed_rank"] = np.nan
+    df["rank"] = np.nan
+    df["p_best"] = np.nan
+    df["in_best_set"] = False
+    df["p_vs_best_holm"] = np.nan
+    for task, g in df.groupby("task", sort=False):
+        m = rank_matrix(ranks, task)
+        if (
+            not m.size
+            or not (
+                ranks.loc[ranks["task"] == task, "status"] == "completed"
+            ).any()
+        ):
+            continue  # nothing completed: the task ranks no one
+        msr = m.mean()
+        idx = g.index
+        acts = g["activation"]
+        df.loc[idx, "mean_seed_rank"] = acts.map(msr).to_numpy()
+        df.loc[idx, "rank"] = (
+            df.loc[idx, "mean_seed_rank"]
+            .rank(method="average", na_option="bottom")
+            .to_numpy()
+        )
+        df.loc[idx, "p_best"] = acts.map(p_best(m)).fillna(0.0).to_numpy()
+        top = msr.idxmin()
+        others = [a for a in m.columns if a != top]
+        pv = []
+        for a in others:
+            res = paired_test(
+                m[a].to_numpy(),
+                m[top].to_numpy(),
+                mode="min",
+                nb_ratio=facts[task]["nb_ratio"],
+                alpha=alpha,
+            )
+            p = res["p_value"]
+            pv.append(1.0 if not np.isfinite(p) else p)
+        adj = adjust(pv, "holm")
+        pmap = dict(zip(others, adj))
+        df.loc[idx, "p_vs_best_holm"] = acts.map(pmap).to_numpy()
+        df.loc[idx, "in_best_set"] = [
+            a == top or pmap.get(a, 0.0) >= alpha for a in acts
+        ]
     df["mean_rank"] = df.groupby("activation")["rank"].transform("mean")
     return df
+
+
+def mde(sd, n, *, nb_ratio=None, alpha=ALPHA, power=POWER):
+    """Minimum detectable effect of a paired t-test, in units of `sd`.
+
+    `statsmodels.stats.power.TTestPower.solve_power`; with the
+    Nadeau-Bengio correction the noncentrality `d sqrt(n)` becomes
+    `d / sqrt(1/n + r)`, i.e. the effect is scaled by `sqrt(1 + n r)`.
+
+    Args:
+        sd: Standard deviation of the paired differences (1 for g_z).
+        n: Number of paired seeds (>= 2).
+        nb_ratio: `n_test / n_train` for re-split seeds, else None.
+        alpha: Two-sided level.
+        power: Wanted power.
+
+    Returns:
+        The effect (same units as `sd`), NaN when undefined.
+    """
+    if n is None or n < 2 or not np.isfinite(sd):
+        return np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = TTestPower().solve_power(
+            nobs=n, alpha=alpha, power=power, alternative="two-sided"
+        )
+    return float(d) * np.sqrt(1 + n * (nb_ratio or 0.0)) * sd
+
+
+def pooled_diff_sd(summary_task, runs_task=None):
+    """Pooled standard deviation of the paired differences of a task.
+
+    Root mean of the variances implied by each comparison's interval, over
+    comparisons with a non-constant difference.
+    """
+    rows = summary_task[
+        ~summary_task["is_baseline"]
+        & (summary_task["n_paired"] >= 2)
+        & ~summary_task["constant_diff"].astype(bool)
+        & summary_task["effect_gz"].notna()
+    ]
+    if not len(rows):
+        return np.nan
+    # g_z = J * mean / sd  ->  sd = J * mean / g_z
+    n = rows["n_paired"].astype(float)
+    j = 1 - 3 / (4 * (n - 1) - 1)
+    sd = (j * rows["diff_mean"] / rows["effect_gz"]).abs()
+    sd = sd[np.isfinite(sd)]
+    return float(np.sqrt(np.mean(sd**2))) if len(sd) else np.nan
+
+
+def _add_power(df, alpha):
+    df["mde"] = np.nan
+    df["mde_gz"] = np.nan
+    for _, g in df.groupby("task", sort=False):
+        n = int(g["n_paired"].max()) if len(g) else 0
+        ratio = g["nb_ratio"].iloc[0]
+        ratio = None if ratio is None or not np.isfinite(ratio) else ratio
+        gz = mde(1.0, n, nb_ratio=ratio, alpha=alpha)
+        sd = pooled_diff_sd(g)
+        df.loc[g.index, "mde_gz"] = gz
+        df.loc[g.index, "mde"] = gz * sd
+    return df
+
+
+def seeds_needed(
+    sd, effect, *, nb_ratio=None, alpha=ALPHA, power=POWER, max_n=1000
+):
+    """Seeds needed for a paired t-test to detect `effect` with `power`.
+
+    Args:
+        sd: Standard deviation of the paired differences (from a pilot).
+        effect: Difference to detect, in metric units.
+        nb_ratio: `n_test / n_train` for re-split seeds, else None.
+        alpha: Two-sided level.
+        power: Wanted power.
+        max_n: Give up beyond this many seeds.
+
+    Returns:
+        The smallest n (>= 2) reaching `power`; None when no n up to
+        `max_n` does (with re-split seeds the power has a ceiling).
+    """
+    if not (np.isfinite(sd) and sd > 0 and effect > 0):
+        return None
+    n = np.arange(2, max_n + 1, dtype=float)
+    d = effect / sd / np.sqrt(1 + n * (nb_ratio or 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pw = TTestPower().power(
+            effect_size=d, nobs=n, alpha=alpha, alternative="two-sided"
+        )
+    ok = np.nonzero(pw >= power)[0]
+    return int(n[ok[0]]) if ok.size else None
+
+
+# ---------------------------------------------------------- across tasks
+
+
+def friedman(summary, alpha=ALPHA):
+    """Friedman test over tasks and the Nemenyi post-hoc (Demsar 2006).
+
+    Blocks are tasks, treatments the activations present in every ranked
+    task; the value is the mean within-seed rank.
+
+    Returns:
+        Dict with `n_tasks`, `n_activations`, `statistic`, `pvalue`
+        (`scipy.stats.friedmanchisquare`), `avg_ranks` (Series, best first),
+        `nemenyi` (DataFrame of p-values,
+        `scikit_posthocs.posthoc_nemenyi_friedman`) and `cd` (the Nemenyi
+        critical difference, `q_alpha sqrt(k (k+1) / (6 N))` with `q_alpha`
+        from `scipy.stats.studentized_range`); None below 2 tasks or 3
+        activations.
+    """
+    import scikit_posthocs as sp
+
+    if not len(summary):
+        return None
+    m = summary.pivot(
+        index="task", columns="activation", values="mean_seed_rank"
+    )
+    m = m.dropna(how="all").dropna(axis=1, how="any")
+    n, k = m.shape
+    if n < 2 or k < 3:
+        return None
+    stat, p = sps.friedmanchisquare(*[m[c].to_numpy() for c in m.columns])
+    nem = sp.posthoc_nemenyi_friedman(m)
+    avg = m.rank(axis=1).mean().sort_values(kind="stable")
+    q = sps.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+    cd = float(q * np.sqrt(k * (k + 1) / (6.0 * n)))
+    return {
+        "n_tasks": n,
+        "n_activations": k,
+        "statistic": float(stat),
+        "pvalue": float(p),
+        "avg_ranks": avg,
+        "nemenyi": nem.loc[avg.index, avg.index],
+        "cd": cd,
+    }
+
+
+def identical_functions(runs, history, rtol=1e-4):
+    """Pairs of activations that behave as the same function.
+
+    Two activations are flagged when, in every (task, seed) group where
+    both have a trial, their trials ran the same epochs with validation and
+    training losses equal within `rtol` and the same status (e.g. ELU and
+    CELU(alpha=1)): a proxy for identical predictions.
+
+    Returns:
+        DataFrame with `a`, `b`, `n_groups`.
+    """
+    cols = ["a", "b", "n_groups"]
+    if history is None or not len(history):
+        return pd.DataFrame(columns=cols)
+    curves = {}
+    for tid, h in history.groupby("trial_id", sort=False):
+        h = h.sort_values("epoch")
+        curves[tid] = h[["loss", "val_loss"]].to_numpy(dtype=float)
+    acts = sorted(runs["activation"].dropna().unique())
+    same = {p: 0 for p in itertools.combinations(acts, 2)}
+    for _, g in runs.groupby(GROUP, sort=False):
+        tr = dict(zip(g["activation"], zip(g["trial_id"], g["status"])))
+        for a, b in list(same):
+            if same[a, b] is None or a not in tr or b not in tr:
+                continue
+            (ta, sa), (tb, sb) = tr[a], tr[b]
+            ca, cb = curves.get(ta), curves.get(tb)
+            if (
+                sa != sb
+                or ca is None
+                or cb is None
+                or ca.shape != cb.shape
+                or not np.allclose(ca, cb, rtol=rtol, atol=0, equal_nan=True)
+            ):
+                same[a, b] = None
+            else:
+                same[a, b] += 1
+    rows = [(a, b, n) for (a, b), n in same.items() if n]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ------------------------------------------------------------- headlines
 
 
 def ranking(summary):
@@ -332,77 +1144,105 @@ def ranking(summary):
 
     Returns:
         DataFrame sorted best first with `activation`, `mean_rank`,
-        `n_tasks`, `n_best` (tasks where it ranks first, shared firsts
-        included), `n_better` / `n_worse` (tasks where its paired 95% CI of
-        the difference to the baseline lies entirely on the better / worse
-        side of zero).
+        `n_tasks`, `n_best_set` (tasks where it is in the best set),
+        `n_better` / `n_worse` / `n_equivalent` / `n_undecided` (verdicts
+        against the baseline, Holm-adjusted), `n_diverged`, `n_failed`.
     """
-    cols = ["activation", "mean_rank", "n_tasks", "n_best"]
-    cols += ["n_better", "n_worse"]
+    cols = [
+        "activation",
+        "mean_rank",
+        "n_tasks",
+        "n_best_set",
+        "n_better",
+        "n_worse",
+        "n_equivalent",
+        "n_undecided",
+        "n_trials",
+        "n_diverged",
+        "n_failed",
+    ]
     if not len(summary):
         return pd.DataFrame(columns=cols)
     s = summary.copy()
-    sign = np.where(s["metric_mode"] == "min", -1.0, 1.0)
-    lo = np.minimum(sign * s["diff_ci_low"], sign * s["diff_ci_high"])
-    hi = np.maximum(sign * s["diff_ci_low"], sign * s["diff_ci_high"])
-    s["_better"] = (lo > 0) & ~s["is_baseline"]
-    s["_worse"] = (hi < 0) & ~s["is_baseline"]
-    best = s.groupby("task")["rank"].transform("min")
-    s["_best"] = (s["rank"] == best) & s["mean"].notna()
+    for v in VERDICTS:
+        s[f"_{v}"] = s["verdict"] == v
+    s["_best"] = s["in_best_set"].astype(bool) & s["rank"].notna()
     out = s.groupby("activation", sort=False).agg(
         mean_rank=("rank", "mean"),
         n_tasks=("task", "nunique"),
-        n_best=("_best", "sum"),
+        n_best_set=("_best", "sum"),
         n_better=("_better", "sum"),
         n_worse=("_worse", "sum"),
+        n_equivalent=("_equivalent", "sum"),
+        n_undecided=("_undecided", "sum"),
+        n_trials=("n_trials", "sum"),
+        n_diverged=("n_diverged", "sum"),
+        n_failed=("n_failed", "sum"),
     )
     out = out.reset_index().sort_values(
-        ["mean_rank", "activation"], kind="stable"
+        ["mean_rank", "activation"], kind="stable", na_position="last"
     )
-    for c in ("n_tasks", "n_best", "n_better", "n_worse"):
+    for c in cols[2:]:
         out[c] = out[c].astype(int)
     return out[cols].reset_index(drop=True)
 
 
 def headline(summary):
-    """Best activation per task, with the baseline for scale.
-
-    Args:
-        summary: Output of `summarize`.
+    """Per task: the best set (not a single winner), with the baseline.
 
     Returns:
-        One row per task: `task`, `metric`, `metric_mode`, `best`, `mean`,
-        `ci_low`, `ci_high`, `n_completed`, `baseline`, `baseline_mean`,
-        `diff_mean`, `diff_ci_low`, `diff_ci_high`, `t_pvalue`. Ties for
-        first place list every label, comma separated.
+        One row per task: `task`, `metric`, `metric_mode`, `n_seeds`,
+        `top` (lowest mean seed rank), `top_mean`, `top_ci_low`,
+        `top_ci_high`, `p_best` (of the top), `best_set` (comma separated,
+        in rank order), `baseline`, `baseline_mean`, `n_better`, `n_worse`,
+        `n_equivalent`, `n_undecided`, `rope`, `mde`.
     """
     cols = [
         "task",
         "metric",
         "metric_mode",
-        "best",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "n_completed",
+        "n_seeds",
+        "top",
+        "top_mean",
+        "top_ci_low",
+        "top_ci_high",
+        "p_best",
+        "best_set",
         "baseline",
         "baseline_mean",
-        "diff_mean",
-        "diff_ci_low",
-        "diff_ci_high",
-        "t_pvalue",
+        "n_better",
+        "n_worse",
+        "n_equivalent",
+        "n_undecided",
+        "rope",
+        "mde",
     ]
     rows = []
     for task, g in summary.groupby("task", sort=True):
-        g = g[g["mean"].notna()]
+        g = g[g["rank"].notna()].sort_values(["rank", "activation"])
         if not len(g):
-            rows.append({"task": task, "best": None})
+            rows.append({"task": task, "top": None})
             continue
-        top = g[g["rank"] == g["rank"].min()]
-        first = top.iloc[0]
+        first = g.iloc[0]
         bmean = g.loc[g["is_baseline"], "mean"]
-        row = {c: first.get(c) for c in cols if c in first.index}
-        row["best"] = ", ".join(top["activation"])
-        row["baseline_mean"] = bmean.iloc[0] if len(bmean) else np.nan
-        rows.append(row)
+        counts = g["verdict"].value_counts()
+        rows.append(
+            {
+                "task": task,
+                "metric": first["metric"],
+                "metric_mode": first["metric_mode"],
+                "n_seeds": int(g["n_trials"].max()),
+                "top": first["activation"],
+                "top_mean": first["mean"],
+                "top_ci_low": first["ci_low"],
+                "top_ci_high": first["ci_high"],
+                "p_best": first["p_best"],
+                "best_set": ", ".join(g.loc[g["in_best_set"], "activation"]),
+                "baseline": first["baseline"],
+                "baseline_mean": bmean.iloc[0] if len(bmean) else np.nan,
+                **{f"n_{v}": int(counts.get(v, 0)) for v in VERDICTS},
+                "rope": first["rope"],
+                "mde": first["mde"],
+            }
+        )
     return pd.DataFrame(rows, columns=cols)

@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import seaborn as sns
+import tomllib
 from matplotlib.figure import Figure
 
 from reluplug.bench.report import frames
@@ -19,6 +20,7 @@ from reluplug.bench.report import markdown
 from reluplug.bench.report import plots
 from reluplug.bench.report import stats
 from reluplug.bench.report import sweeps
+from reluplug.bench.report import tables
 
 FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
@@ -100,16 +102,25 @@ class _Renderer:
         return html.FigureOut(name, caption, png, width, height)
 
 
-def _palette(labels, baseline=None):
-    """Stable colours: the baseline dark grey, the others tab10 (sans grey)."""
-    others = [x for x in sorted(labels) if x != baseline]
-    base = [c for i, c in enumerate(sns.color_palette("tab10")) if i != 7]
-    if len(others) > len(base):
-        base = sns.color_palette("husl", len(others))
-    palette = dict(zip(others, base))
-    if baseline is not None:
-        palette[baseline] = (0.2, 0.2, 0.2)
-    return palette
+def report_options(run_dir):
+    """The `[report]` table of the run folder's `suite.toml` (validated).
+
+    Returns:
+        A `config.Report`; defaults when the file or table is absent.
+
+    Raises:
+        ConfigError: `suite.toml` is not TOML or its `[report]` is invalid.
+    """
+    from reluplug.bench import config
+
+    path = Path(run_dir) / "suite.toml"
+    if not path.exists():
+        return config.Report()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise config.ConfigError(f"{path}: not valid TOML: {error}") from None
+    return config.report_options(data.get("report", {}), str(path))
 
 
 def _unit_figure(task, stem, mons, quantities, order, render, kw):
@@ -137,7 +148,7 @@ def _unit_figure(task, stem, mons, quantities, order, render, kw):
                 q[q["layer"] == layer],
                 quantity=quantity,
                 hue_order=order,
-                errorbar=plots.t_errorbar if band else None,
+                errorbar=plots.bounded_errorbar if band else None,
                 ax=ax,
                 **kw,
             )
@@ -204,8 +215,8 @@ def _task_figures(task, data, summary, render, order, palette):
         render(
             fig,
             f"{stem}-curves",
-            f"{task}: validation {metric} per epoch, mean and 95% CI over "
-            "seeds",
+            f"{task}: validation {metric} per epoch, mean and 95% "
+            "bootstrap CI over seeds",
         )
     )
     fig = _figure(figsize=(6.4, 4))
@@ -217,18 +228,21 @@ def _task_figures(task, data, summary, render, order, palette):
             fig,
             f"{stem}-test",
             f"{task}: test {metric} at the validation-chosen epoch; dots are "
-            "seeds, diamonds the mean with 95% CI",
+            "seeds, diamonds the mean with 95% bootstrap CI",
         )
     )
     s = summary[summary["task"] == task]
     if (~s["is_baseline"] & s["diff_mean"].notna()).any():
         fig = _figure(figsize=(6.4, max(2.2, 0.9 + 0.35 * len(s))))
-        plots.plot_paired_diff(s, order=order, ax=fig.add_subplot())
+        plots.plot_paired_diff(
+            s, order=order, palette=palette, ax=fig.add_subplot()
+        )
         figs.append(
             render(
                 fig,
                 f"{stem}-paired",
-                f"{task}: paired difference to the baseline, 95% CI",
+                f"{task}: paired difference to the baseline, 95% CI; grey "
+                "band: region of practical equivalence; verdicts after Holm",
             )
         )
     else:
@@ -346,13 +360,17 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
     formats = _check_formats(formats)
     run_dir = Path(run_dir)
     data = frames.load_run(run_dir)
+    options = report_options(run_dir)
     summary = stats.summarize(
         data.runs,
         data.history,
         baseline=baseline,
         conflicts=data.init_conflicts,
+        rope=options.rope,
     )
     rank = stats.ranking(summary)
+    friedman = stats.friedman(summary)
+    identical = stats.identical_functions(data.runs, data.history)
     written = {}
     if "csv" in formats:
         for name, df in (("summary.csv", summary), ("ranking.csv", rank)):
@@ -367,7 +385,7 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
     render = _Renderer(fig_dir, formats)
     order = list(rank["activation"])
     bases = summary.loc[summary["is_baseline"], "activation"].unique()
-    palette = _palette(order, bases[0] if len(bases) else None)
+    palette = plots.activation_palette(order, bases[0] if len(bases) else None)
     tasks = sorted(data.runs["task"].dropna().unique())
     figures, notes = {"overall": []}, {"overall": []}
     draw = {"html", "png", "svg"} & set(formats)
@@ -382,11 +400,39 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
         plots.plot_rank_heatmap(summary, order=order, ax=fig.add_subplot())
         figures["overall"].append(
             render(
-                fig, "rank-heatmap", "Rank by task (1 = best mean test metric)"
+                fig,
+                "rank-heatmap",
+                "Rank by task (1 = best mean rank within seeds; diverged "
+                "and failed trials rank last in their seed)",
             )
         )
     if draw:
         figures["overall"] += _sweep_figures(run_dir, render, order, palette)
+    if draw and friedman is not None:
+        k = len(friedman["avg_ranks"])
+        fig = _figure(figsize=(7.6, 1.6 + 0.22 * k))
+        plots.plot_critical_difference(
+            friedman["avg_ranks"],
+            friedman["nemenyi"],
+            cd=friedman["cd"],
+            palette=palette,
+            ax=fig.add_subplot(),
+        )
+        figures["overall"].append(
+            render(
+                fig,
+                "critical-difference",
+                f"Critical-difference diagram: mean rank over "
+                f"{friedman['n_tasks']} tasks; bars join activations the "
+                f"Nemenyi test cannot tell apart (CD = {friedman['cd']:.2f}, "
+                f"Friedman p = {friedman['pvalue']:.3g})",
+            )
+        )
+    elif draw:
+        notes["overall"].append(
+            "No critical-difference diagram: it needs at least 2 ranked "
+            "tasks and 3 activations present in all of them."
+        )
     for task in tasks if draw else ():
         figures[task], notes[task] = _task_figures(
             task, data, summary, render, order, palette
@@ -400,6 +446,10 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
         "summary": summary,
         "ranking": rank,
         "headline": stats.headline(summary),
+        "friedman": friedman,
+        "identical": identical,
+        "options": options,
+        "findings": tables.findings(summary, friedman, identical),
         "figures": figures,
         "notes": notes,
         "slugs": {t: slug(t) for t in tasks},

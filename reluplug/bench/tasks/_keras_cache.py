@@ -239,4 +239,5 @@ def downloaded_task(name, loader, description, *, model):
         build=build,
         params=params,
         data_params=("n_train", "cache_dir"),
+        resplit=True,
     )

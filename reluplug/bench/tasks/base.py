@@ -91,6 +91,10 @@ class Task:
             others only change the model); they key the data cache.
         problem: ``"classification"`` (sparse cross-entropy, accuracy) or
             ``"regression"`` (mean squared error).
+        resplit: True when the seeds re-split one fixed data set (train and
+            test sets overlap across seeds), False when each seed draws
+            independent data. The report then uses the Nadeau-Bengio
+            corrected variance for paired comparisons.
     """
 
     name: str
@@ -100,6 +104,7 @@ class Task:
     params: Mapping = dataclasses.field(default_factory=dict)
     data_params: tuple = ()
     problem: str = CLASSIFICATION
+    resplit: bool = False
 
     def __post_init__(self):
         object.__setattr__(

@@ -25,4 +25,5 @@ TASK = base.Task(
         "width": base.Param(32, "int", low=1, help="units per layer"),
         "linear": base.LINEAR_PARAM,
     },
+    resplit=True,
 )

@@ -28,4 +28,5 @@ TASK = base.Task(
             16, "int", low=1, help="filters of the first conv (2x second)"
         ),
     },
+    resplit=True,
 )

@@ -25,4 +25,5 @@ TASK = base.Task(
         "layers": base.Param(2, "int", low=1, help="hidden layers"),
         "linear": base.LINEAR_PARAM,
     },
+    resplit=True,
 )

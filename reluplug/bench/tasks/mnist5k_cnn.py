@@ -27,4 +27,5 @@ TASK = base.Task(
             8, "int", low=1, help="filters of the first conv (2x second)"
         ),
     },
+    resplit=True,
 )

@@ -65,4 +65,5 @@ TASK = base.Task(
     },
     data_params=("dataset",),
     problem=base.REGRESSION,
+    resplit=True,
 )
