@@ -98,6 +98,7 @@ def trial_record(
     rng=None,
     task_params=None,
     n_layers=3,
+    splits=None,
 ):
     """One trial record per the run-folder contract (schema version 1)."""
     rng = rng if rng is not None else np.random.default_rng(seed)
@@ -152,6 +153,7 @@ def trial_record(
         "git_commit": None,
         "utc_time": "2026-11-28T00:00:00Z",
         "error": error,
+        "splits": splits,
     }
 
 

@@ -13,6 +13,7 @@ from bench.report_fixtures import partial_run
 from bench.report_fixtures import trial_record
 from bench.report_fixtures import write_run
 
+from reluplug.bench.config import ConfigError
 from reluplug.bench.report import frames
 from reluplug.bench.report import stats
 from reluplug.bench.report import write_report
@@ -66,9 +67,12 @@ def test_writes_every_format(known_report):
     pngs = sorted(k for k in written if k.endswith(".png"))
     svgs = sorted(k for k in written if k.endswith(".svg"))
     assert [p[:-4] for p in pngs] == [s[:-4] for s in svgs]
-    # heatmap + per task: curves, test, paired, units, grad, time
-    assert len(pngs) == 1 + 2 * 6
+    # heatmap, critical difference + per task: curves, test, paired,
+    # units, grad, time
+    assert len(pngs) == 2 + 2 * 6
     assert "figures/acc_task-curves.png" in written
+    assert "figures/critical-difference.png" in written
+    assert "figures/critical-difference.svg" in written
     for key in svgs:
         assert written[key].read_text().lstrip().startswith("<?xml")
     assert not list(run_dir.rglob("*.tmp"))
@@ -80,9 +84,12 @@ def test_summary_csv_matches_summarize(known_report):
     assert list(csv.columns) == stats.SUMMARY_COLUMNS
     data = frames.load_run(run_dir)
     expected = stats.summarize(data.runs, data.history)
-    pd.testing.assert_series_equal(
-        csv["t_pvalue"], expected["t_pvalue"], check_dtype=False
-    )
+    for col in ("t_pvalue", "p_holm", "q_bh", "p_best"):
+        pd.testing.assert_series_equal(
+            csv[col], expected[col], check_dtype=False
+        )
+    assert csv["verdict"].tolist() == expected["verdict"].tolist()
+    assert set(csv["verdict"].dropna()) <= set(stats.VERDICTS)
     assert csv["mean_rank"].notna().all()
     ranking = pd.read_csv(run_dir / "ranking.csv")
     assert ranking["activation"].tolist() == ["elu", "relu", "selu"]
@@ -113,8 +120,12 @@ def test_html_has_headline_ranking_and_task_sections(known_report):
     run_dir, _ = known_report
     text = " ".join(_parse(run_dir / "report.html").text)
     for needle in (
-        "Best activation per task",
+        "What this run shows",
+        "Best set per task",
         "Overall ranking",
+        "Region of practical equivalence",
+        "Power",
+        "Friedman",
         "acc_task",
         "mse_task",
         "All expected trials completed.",
@@ -209,7 +220,7 @@ def test_formats_subset_and_validation(tmp_path):
     assert not (run_dir / "figures").exists()
     written = write_report(run_dir, formats=("html",))
     assert sorted(written) == ["report.html"]
-    assert len(_parse(run_dir / "report.html").imgs) == 13
+    assert len(_parse(run_dir / "report.html").imgs) == 14
     with pytest.raises(ValueError, match=r"`formats`.*'pdf'"):
         write_report(run_dir, formats=("csv", "pdf"))
 
@@ -315,3 +326,35 @@ def test_unit_figure_legend_names_every_activation_drawn():
         "elu",
         "prelu",
     ]
+
+
+def test_markdown_states_the_verdicts_and_the_rope(known_report):
+    run_dir, _ = known_report
+    md = (run_dir / "summary.md").read_text(encoding="utf-8")
+    assert "## What this run shows" in md
+    s = pd.read_csv(run_dir / "summary.csv").set_index(["task", "activation"])
+    # Each verdict sentence names what it found, and only the adjusted
+    # verdicts count: acc_task has one "worse" (selu), one undecided (elu).
+    assert s.loc[("acc_task", "selu"), "verdict"] == "worse"
+    line = next(ln for ln in md.splitlines() if ln.startswith("* acc_task"))
+    assert "1 worse (selu" in line and "1 undecided (elu)" in line
+    assert "Best set" in line
+    assert "acc_task ±0.005" in md
+
+
+def test_rope_from_the_suites_report_table(tmp_path):
+    run_dir, _ = known_run(tmp_path, epochs=3)
+    (run_dir / "suite.toml").write_text(
+        'name = "demo"\n[report]\nrope = {accuracy = 0.05, mse = 0.5}\n'
+    )
+    write_report(run_dir, formats=("csv", "md"))
+    s = pd.read_csv(run_dir / "summary.csv").set_index(["task", "activation"])
+    assert s.loc[("acc_task", "elu"), "rope"] == 0.05
+    assert s.loc[("mse_task", "elu"), "rope"] == pytest.approx(0.25)
+    # elu's 90% interval now lies inside the wide ROPE on acc_task.
+    assert s.loc[("acc_task", "elu"), "verdict"] == "equivalent"
+    md = (run_dir / "summary.md").read_text()
+    assert "'accuracy': 0.05" in md
+    (run_dir / "suite.toml").write_text('name = "demo"\n[report]\nrope = -1\n')
+    with pytest.raises(ConfigError, match=r"report\.rope.*-1"):
+        write_report(run_dir, formats=("csv",))

@@ -27,7 +27,7 @@ from reluplug.bench.report import stats
 
 # Kelly's colours of maximum contrast (Kelly 1965, "Twenty-two colors of
 # maximum contrast"), without white, black (the baseline's) and the two
-# darkest, which read as black; most distinct first.
+# darkest, which read as black; ordered so the first 12 are far apart.
 KELLY = (
     "#0067A5",  # blue
     "#F38400",  # orange
@@ -38,15 +38,15 @@ KELLY = (
     "#E68FAC",  # purplish pink
     "#A1CAF1",  # light blue
     "#8DB600",  # yellow green
-    "#604E97",  # violet
-    "#F6A600",  # orange yellow
-    "#B3446C",  # purplish red
+    "#F3C300",  # yellow
     "#C2B280",  # buff
     "#848482",  # grey
+    "#604E97",  # violet
+    "#B3446C",  # purplish red
     "#F99379",  # yellowish pink
     "#E25822",  # reddish orange
     "#DCD300",  # greenish yellow
-    "#F3C300",  # yellow
+    "#F6A600",  # orange yellow
 )
 BASELINE_COLOR = "#000000"
 

@@ -177,8 +177,9 @@ def bounded_interval(values, bounds=(-math.inf, math.inf), **kw):
     """Mean and an interval of it that stays inside `bounds`.
 
     From `BOOT_MIN_N` values on: the bootstrap percentile interval of the
-    mean (`scipy.stats.bootstrap(method="percentile")`, seeded), which lies
-    inside the observed range. Below: `[min, max]`.
+    mean (`scipy.stats.bootstrap(method="percentile")`, seeded, of the
+    sorted values), which lies inside the observed range. Below:
+    `[min, max]`.
 
     Args:
         values: 1-D array-like; NaNs are dropped.
@@ -191,7 +192,7 @@ def bounded_interval(values, bounds=(-math.inf, math.inf), **kw):
     """
     confidence = kw.get("confidence", CONFIDENCE)
     x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
+    x = np.sort(x[np.isfinite(x)])  # the result must not depend on order
     out = dict.fromkeys(
         ("mean", "std", "median", "min", "max", "ci_low", "ci_high"), np.nan
     )
