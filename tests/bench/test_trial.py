@@ -45,9 +45,16 @@ def test_record_fields_follow_the_contract():
         "activation_name activation_params is_baseline seed training metric "
         "metric_mode history monitors best_epoch best_val_metric test_metric "
         "test_loss epochs_run wall_time_s fit_time_s overhead_s init_sha256 "
-        "n_params machine versions git_commit utc_time error"
+        "n_params splits machine versions git_commit utc_time error"
     ).split():
         assert key in record, key
+    # spirals draws new data per seed (120 points, 60/20/20): no re-split.
+    assert record["splits"] == {
+        "resplit": False,
+        "n_train": 72,
+        "n_val": 24,
+        "n_test": 24,
+    }
     assert record["trial_id"] == spec.trial_id
     assert record["epochs_run"] == len(record["history"]) == 2
     assert [h["epoch"] for h in record["history"]] == [1, 2]
