@@ -11,6 +11,7 @@ Commands::
     reluplug-bench report DIR
     reluplug-bench evidence --out DIR [--quick] [--executor E] [--workers N]
         [--claim N ...] [--overwrite]
+    reluplug-bench plan SUITE [--run DIR] [--effect X] [--power P]
 
 ``SUITE`` is a TOML file, or the name of a suite in ``benchmarks/suites``
 (``quick``, ``standard``). Exit status: 0 success, 1 a trial failed or the
@@ -168,6 +169,29 @@ def _parser():
         "--report-only",
         action="store_true",
         help="rewrite the report from the claims' CSV files",
+    )
+
+    plan = sub.add_parser(
+        "plan",
+        help="seeds each task needs to detect a difference, from a "
+        "finished run or a pilot",
+    )
+    plan.add_argument("suite", help="suite TOML file or name, or a run folder")
+    plan.add_argument(
+        "--run",
+        default=None,
+        help="finished run or pilot of the suite (default: SUITE when it "
+        "is a run folder)",
+    )
+    plan.add_argument(
+        "--effect",
+        type=float,
+        default=None,
+        help="difference to detect: absolute for accuracy, relative to "
+        "the baseline's mean for mse (default: the suite's ROPE)",
+    )
+    plan.add_argument(
+        "--power", type=float, default=0.8, help="wanted power (0.8)"
     )
     return parser
 
@@ -472,6 +496,85 @@ def _evidence(args, console):
     return EXIT_TRIAL_FAILED if errors else EXIT_OK
 
 
+def _plan(args, console):
+    import tomllib
+
+    from reluplug.bench import config
+    from reluplug.bench.report import frames
+    from reluplug.bench.report import stats
+
+    run_dir = args.run
+    if run_dir is None and os.path.isdir(args.suite):
+        run_dir = args.suite
+    try:
+        if args.effect is not None and not args.effect > 0:
+            raise config.ConfigError(
+                f"--effect must be a number > 0. Received: {args.effect}"
+            )
+        if not 0 < args.power < 1:
+            raise config.ConfigError(
+                f"--power must be in (0, 1). Received: {args.power}"
+            )
+        if run_dir is None:
+            raise config.ConfigError(
+                f"{args.suite}: plan needs a finished run or a pilot to "
+                "measure the spread of the paired differences; run one "
+                f"(e.g. `reluplug-bench run {args.suite} --out runs/pilot "
+                "--seed 0 --seed 1 --seed 2`) and pass --run runs/pilot"
+            )
+        if not os.path.isdir(os.path.join(run_dir, "trials")):
+            raise config.ConfigError(
+                f"--run must be a run folder (with trials/). Received: "
+                f"{run_dir!r}"
+            )
+        if os.path.isdir(args.suite):
+            path = os.path.join(args.suite, "suite.toml")
+        else:
+            path = resolve_suite(args.suite)
+        with open(path, "rb") as f:
+            table = tomllib.load(f)
+        seeds = table.get("seeds")
+        options = config.report_options(table.get("report", {}), path)
+    except OSError as error:
+        console.print(f"error: cannot read the suite: {error}")
+        return EXIT_CONFIG
+    except (config.ConfigError, tomllib.TOMLDecodeError) as error:
+        console.print(f"error: {error}", highlight=False)
+        return EXIT_CONFIG
+    data = frames.load_run(run_dir)
+    summary = stats.summarize(
+        data.runs,
+        data.history,
+        conflicts=data.init_conflicts,
+        rope=options.rope,
+    )
+    n_seeds = len(seeds) if isinstance(seeds, list) else None
+    table = stats.plan(
+        summary, effect=args.effect, n_seeds=n_seeds, power=args.power
+    )
+    if not len(table):
+        console.print(f"error: no trial in {run_dir!r} to plan from.")
+        return EXIT_CONFIG
+    console.print(
+        f"Seeds needed for {args.power:.0%} power (paired t-test, two-sided "
+        f"alpha 0.05, before Holm), from the spread in {run_dir}:"
+    )
+    console.print(
+        f"{'task':<16} {'metric':<9} {'pilot':>5} {'sd(diff)':>9} "
+        f"{'effect':>8} {'seeds':>10}   detectable with {n_seeds or '-'}"
+    )
+    for _, r in table.iterrows():
+        need = r["seeds_needed"]
+        need = "out of reach" if need is None or need != need else str(need)
+        note = " (re-split: Nadeau-Bengio)" if r["resplit"] else ""
+        console.print(
+            f"{r['task']:<16} {r['metric']:<9} {r['pilot_seeds']:>5} "
+            f"{r['sd_diff']:>9.3g} {r['effect']:>8.3g} {need:>10}   "
+            f"{r['mde']:.3g}{note}"
+        )
+    return EXIT_OK
+
+
 def main(argv=None):
     """Entry point of ``reluplug-bench``; returns the exit status."""
     from rich.console import Console
@@ -484,6 +587,8 @@ def main(argv=None):
         return _run(args, console)
     if args.command == "evidence":
         return _evidence(args, console)
+    if args.command == "plan":
+        return _plan(args, console)
     return _report(args, console)
 
 

@@ -764,8 +764,9 @@ def summarize(
       t-test on seed ranks, Nadeau-Bengio corrected where it applies, Holm
       over the comparisons with the top: `p_vs_best_holm`).
     * `mde`, `mde_gz`: the task's minimum detectable effect (80% power,
-      two-sided alpha, its number of seeds), in metric units and as g_z
-      (`statsmodels.stats.power.TTestPower`); same on every row of a task.
+      two-sided alpha, its number of seeds), in metric units (times
+      `pooled_diff_sd`) and as g_z (`statsmodels.stats.power.TTestPower`);
+      same on every row of a task.
 
     Args:
         runs: The runs table (`frames.runs_frame`).
@@ -983,10 +984,12 @@ def mde(sd, n, *, nb_ratio=None, alpha=ALPHA, power=POWER):
 
 
 def pooled_diff_sd(summary_task, runs_task=None):
-    """Pooled standard deviation of the paired differences of a task.
+    """Typical standard deviation of the paired differences of a task.
 
-    Root mean of the variances implied by each comparison's interval, over
-    comparisons with a non-constant difference.
+    The median, over the task's comparisons with a non-constant difference,
+    of the standard deviation of the paired differences: robust to one
+    activation that fails on some seeds (sigmoid in a deep MLP) and would
+    dominate a pooled variance.
     """
     rows = summary_task[
         ~summary_task["is_baseline"]
@@ -1001,7 +1004,7 @@ def pooled_diff_sd(summary_task, runs_task=None):
     j = 1 - 3 / (4 * (n - 1) - 1)
     sd = (j * rows["diff_mean"] / rows["effect_gz"]).abs()
     sd = sd[np.isfinite(sd)]
-    return float(np.sqrt(np.mean(sd**2))) if len(sd) else np.nan
+    return float(np.median(sd)) if len(sd) else np.nan
 
 
 def _add_power(df, alpha):
@@ -1244,6 +1247,76 @@ def headline(summary):
                 **{f"n_{v}": int(counts.get(v, 0)) for v in VERDICTS},
                 "rope": first["rope"],
                 "mde": first["mde"],
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def plan(summary, *, effect=None, n_seeds=None, alpha=ALPHA, power=POWER):
+    """Seeds each task needs to detect a difference, from a finished run.
+
+    The spread of the paired differences comes from the run (a pilot or a
+    finished run): `pooled_diff_sd` per task. The power is that of the
+    paired t-test (`statsmodels.stats.power.TTestPower`), with the
+    Nadeau-Bengio correction for tasks whose seeds re-split one data set;
+    before the Holm correction, which asks for a little more.
+
+    Args:
+        summary: `summarize` output of the pilot run.
+        effect: Difference to detect: absolute for metrics bounded on both
+            sides (accuracy), relative to the baseline's mean otherwise
+            (like the ROPE); None uses each task's ROPE.
+        n_seeds: Seeds the suite runs, for the detectable effect column;
+            None uses the pilot's.
+        alpha: Two-sided level.
+        power: Wanted power.
+
+    Returns:
+        DataFrame, one row per task: `task`, `metric`, `pilot_seeds`,
+        `resplit`, `sd_diff`, `effect` (metric units), `seeds_needed`
+        (None when out of reach), `n_seeds`, `mde` (detectable with
+        `n_seeds`).
+    """
+    cols = [
+        "task",
+        "metric",
+        "pilot_seeds",
+        "resplit",
+        "sd_diff",
+        "effect",
+        "seeds_needed",
+        "n_seeds",
+        "mde",
+    ]
+    rows = []
+    for task, g in summary.groupby("task", sort=True):
+        r = g.iloc[0]
+        metric = r["metric"]
+        sd = pooled_diff_sd(g)
+        base = g.loc[g["is_baseline"], "mean"]
+        if effect is None:
+            eff = r["rope"]
+        else:
+            eff = rope_width(
+                metric, {"*": effect}, base.iloc[0] if len(base) else None
+            )
+        ratio = r["nb_ratio"]
+        ratio = None if ratio is None or not np.isfinite(ratio) else ratio
+        pilot = int(g["n_paired"].max())
+        n = n_seeds or pilot
+        rows.append(
+            {
+                "task": task,
+                "metric": metric,
+                "pilot_seeds": pilot,
+                "resplit": bool(r["resplit"]),
+                "sd_diff": sd,
+                "effect": eff,
+                "seeds_needed": seeds_needed(
+                    sd, eff, nb_ratio=ratio, alpha=alpha, power=power
+                ),
+                "n_seeds": n,
+                "mde": mde(sd, n, nb_ratio=ratio, alpha=alpha, power=power),
             }
         )
     return pd.DataFrame(rows, columns=cols)
