@@ -102,7 +102,7 @@ def plot_sweep(data, *, hue_order=None, palette=None, ax=None):
         hue_order=hue_order,
         palette=palette,
         marker="o",
-        errorbar=plots.t_errorbar,
+        errorbar=plots.bounded_errorbar,
         ax=ax,
     )
     if numeric.notna().all():
