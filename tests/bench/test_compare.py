@@ -7,6 +7,7 @@ digits. Trainings are one epoch.
 
 import json
 import os
+import re
 
 import keras
 import numpy as np
@@ -154,7 +155,7 @@ def test_processes_give_the_same_rows_as_sequential(tmp_path):
     pd.testing.assert_frame_equal(sequential, processes)
 
 
-def test_data_dict_splits_and_report(tmp_path):
+def test_data_dict_splits_and_report(tmp_path, capsys):
     x, y = digits(200)
     data = {
         "x_train": x[:150],
@@ -174,6 +175,7 @@ def test_data_dict_splits_and_report(tmp_path):
     assert (record["test_metric"] * 50) == pytest.approx(
         round(record["test_metric"] * 50), abs=1e-4
     )
+    assert capsys.readouterr().out == ""  # quiet unless verbose=True
     path = result.report(tmp_path / "copy" / "report.html")
     assert os.path.getsize(path) > 1000
     assert os.path.exists(os.path.join(tmp_path, "r", "report.html"))
@@ -250,10 +252,13 @@ def test_bad_input_fails_before_training(tmp_path, case, match):
     assert not os.path.isdir(trials) or not os.listdir(trials)
 
 
-def test_other_data_in_the_same_folder_is_refused(tmp_path):
+def test_other_data_in_the_same_folder_is_refused(tmp_path, capsys):
     x, y = digits(80)
     out = str(tmp_path / "r")
-    compare(build, (x, y), ["relu"], seeds=[0], out=out, **KNOBS)
+    compare(build, (x, y), ["relu"], seeds=[0], out=out, verbose=True, **KNOBS)
+    printed = capsys.readouterr().out
+    assert "1 trials: 0 done already, 1 to run now." in printed
+    assert re.search(r"ok  digits_builder/relu/0 +test accuracy", printed)
     with pytest.raises(
         RunFolderError, match="holds a comparison of another data"
     ):
