@@ -298,7 +298,8 @@ class RayExecutor:
 
     Each trial is a task asking for ``resources.cpus`` CPUs and
     ``resources.gpus`` GPUs; its ``runtime_env`` ships the user's modules
-    and files the specs name (``shipping``) and caps the worker's threads.
+    and files the specs name (``shipping``), caps the worker's threads and,
+    with ``gpus = 0``, hides the node's GPUs from the trial.
     The driver keeps every record; nothing is written on the workers.
 
     Args:
@@ -397,6 +398,8 @@ class RayExecutor:
         paths = plan.stage(folder) if folder else {}
         env = plan.runtime_env(folder)
         env["env_vars"] = thread_env(self.resources.threads, environ={})
+        if not self.resources.gpus:  # Ray leaves GPUs visible to such tasks
+            env["env_vars"]["CUDA_VISIBLE_DEVICES"] = ""
         self._shipped_files = [path for _, path, _ in plan.files]
         return env, paths
 
