@@ -115,6 +115,8 @@ def write_evidence_report(out, formats=writer.FORMATS):
     if {"png", "svg"} & set(formats):
         fig_dir.mkdir(exist_ok=True)
     render = writer._Renderer(fig_dir, formats)
+    manifest = _meta_file(out)
+    quick = bool(manifest.get("quick"))
     sections, rows = [], []
     for module in CLAIMS:
         tables, verdict, error = claim_result(out, module)
@@ -127,6 +129,7 @@ def write_evidence_report(out, formats=writer.FORMATS):
         shown = getattr(module, "SHOW", ("numbers",))
         sections.append(
             {
+                "sources": _sources(out, module, quick),
                 "module": module,
                 "verdict": verdict,
                 "figure": figure,
@@ -145,7 +148,6 @@ def write_evidence_report(out, formats=writer.FORMATS):
             }
         )
     verdicts = pd.DataFrame(rows, columns=VERDICT_COLUMNS)
-    manifest = _meta_file(out)
     written = {}
     if "csv" in formats:
         path = out / "verdicts.csv"
@@ -161,6 +163,29 @@ def write_evidence_report(out, formats=writer.FORMATS):
         written["report.html"] = path
     written.update(render.written)
     return written
+
+
+def _sources(out, module, quick):
+    """The run folders of a trial-based claim (for the mode measured)."""
+    if not hasattr(module, "suites"):
+        return []
+    found = []
+    for name in module.suites(quick):
+        folder = f"{name}-quick" if quick else name
+        if (Path(out) / "runs" / folder / "runs.csv").is_file():
+            found.append(f"runs/{folder}")
+    return found
+
+
+def _source_line(sources):
+    if not sources:
+        return ""
+    return (
+        "Trials: "
+        + ", ".join(sources)
+        + " (run folders: reluplug-bench report DIR writes the full "
+        "benchmark report of one)."
+    )
 
 
 def _meta_file(out):
@@ -203,6 +228,8 @@ def _markdown(verdicts, sections, manifest):
             f"*Rule:* {esc(m.RULE)}",
             "",
         ]
+        if s["sources"]:
+            lines += [esc(_source_line(s["sources"])), ""]
         if s["figure"] is not None:
             name = s["figure"].name
             lines += [f"![Claim {m.NUMBER}](figures/{name}.png)", ""]
@@ -233,6 +260,10 @@ def _html(verdicts, sections, manifest):
             f"{esc(v.word)}</span>: {esc(v.reason)}<ul>{checks}</ul></div>",
             f'<p class="note">Rule: {esc(m.RULE)}</p>',
         ]
+        if s["sources"]:
+            body.append(
+                f'<p class="note">{esc(_source_line(s["sources"]))}</p>'
+            )
         if s["figure"] is not None:
             body.append(html.figure(s["figure"]))
         if s["figure_error"]:
