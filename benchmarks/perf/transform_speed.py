@@ -18,8 +18,11 @@ beats Dense at every measured size.
 Targets (issue 11): slope of both fast layers <= 1.3; HadamardDense faster
 than Dense for every n >= 1024 with XLA. Printed as PASS/FAIL lines.
 
-``--formulations`` also times ``walsh_hadamard`` alone against the
-log2(n)-stage add/subtract butterfly (the other formulation considered).
+``--formulations`` also times ``walsh_hadamard`` (Kronecker factors as
+small matrix products) alone against the log2(n)-stage add/subtract
+butterfly, the other formulation considered; both on ``x * d`` with a
+vector argument ``d``, so XLA cannot fold the gradient of the linear map
+into a constant.
 
 Run: ``python benchmarks/perf/transform_speed.py [--repeats 7]
 [--sizes 256 512 ...] [--formulations]``. A benchmark, not a test: it
@@ -85,14 +88,15 @@ def _step_fn(layer, x, g, xla):
     if BACKEND == "jax":
         import jax
 
-        def loss(trainable, x):
+        # `g` is an argument, not a constant XLA could fold into the graph.
+        def loss(trainable, x, g):
             y, _ = layer.stateless_call(trainable, [], x)
             return ops.sum(y * g)
 
         grad = jax.jit(jax.grad(loss, argnums=(0, 1)))
         trainable = [ops.convert_to_tensor(w) for w in layer.trainable_weights]
-        xj = jax.numpy.asarray(x)
-        return lambda: jax.block_until_ready(grad(trainable, xj))
+        xj, gj = jax.numpy.asarray(x), jax.numpy.asarray(g)
+        return lambda: jax.block_until_ready(grad(trainable, xj, gj))
     raise SystemExit(f"backend {BACKEND!r}: use tensorflow or jax")
 
 
@@ -102,19 +106,25 @@ def _fn_step(fn, x, g, xla):
         import tensorflow as tf
 
         @tf.function(jit_compile=xla)
-        def step(x, g):
+        def step(x, d, g):
             with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = fn(x)
-            return tape.gradient(y, x, output_gradients=g)
+                tape.watch([x, d])
+                y = fn(x * d)
+            return tape.gradient(y, [x, d], output_gradients=g)
 
         xt, gt = tf.constant(x), tf.constant(g)
-        return lambda: step(xt, gt)
+        d = tf.ones(x.shape[-1], x.dtype)
+        return lambda: step(xt, d, gt)
     import jax
 
-    grad = jax.jit(jax.grad(lambda x: ops.sum(fn(x) * g)))
-    xj = jax.numpy.asarray(x)
-    return lambda: jax.block_until_ready(grad(xj))
+    # The gradient of a linear map does not depend on `x`; scaling `x` by a
+    # vector argument `d` (ones) keeps XLA from computing it at compile time.
+    grad = jax.jit(
+        jax.grad(lambda x, d, g: ops.sum(fn(x * d) * g), argnums=(0, 1))
+    )
+    xj, gj = jax.numpy.asarray(x), jax.numpy.asarray(g)
+    d = jax.numpy.ones(x.shape[-1], x.dtype)
+    return lambda: jax.block_until_ready(grad(xj, d, gj))
 
 
 def _time(candidates, repeats):
