@@ -87,10 +87,13 @@ def walsh_hadamard(x, axis=-1, normalize=True):
     How: `H_n = H_a (x) H_b (x) ...` (Kronecker product) with balanced
     factors of at most `MAX_FACTOR` = 64, so the transform is a few small
     matrix products (one per factor, each on a reshaped view) at
-    `n * (a + b + ...)` multiply-adds, i.e. O(n log n). On CPU, with and
-    without XLA, TensorFlow and JAX, this ran 3 to 30 times faster than the
-    log2(n)-stage add/subtract butterfly (benchmarks/perf/transform_speed.py,
-    `--formulations`). Each factor carries its share `1/sqrt(a)` of the
+    `n * (a + b + ...)` multiply-adds, i.e. O(n log n). On CPU this ran as
+    fast as (n = 256 with XLA) to 60 times faster (TensorFlow without XLA)
+    than the log2(n)-stage add/subtract butterfly, and 2 to 4 times faster
+    from n = 1024 on with XLA on TensorFlow and JAX
+    (benchmarks/perf/transform_speed.py `--formulations`), and faster than
+    contracting each factor with `einsum` on an `(a, b, ...)` view. Each
+    factor carries its share `1/sqrt(a)` of the
     normalisation, so float16 values stay in range.
 
     Args:

@@ -9,10 +9,10 @@ import pytest
 from reluplug import layers
 
 # Every public layer's module (so a new layer is covered without editing
-# this list), plus the registry.
+# this list), plus the registry and the transforms.
 MODULES = sorted(
     {getattr(layers, name).__module__ for name in layers.__all__}
-) + ["reluplug.registry"]
+) + ["reluplug.registry", "reluplug.transforms"]
 
 
 @pytest.mark.parametrize("module_name", MODULES)
