@@ -12,10 +12,16 @@ The time spent inside the monitor's hooks (`on_train_begin`: finding the
 sites, tracing the probe, the first measurement; `on_epoch_end`: one
 measurement each) is summed per fit and divided by the rest of that same fit
 (its wall time minus the hook time): both are measured in one run, so the
-ratio hardly moves with machine load. Beside it, the end-to-end ratio of
-the minimum and median fit times with and without the monitor, from runs
-that alternate in one process (after one warm-up run of each), each building
-a fresh model with the same seed.
+ratio moves little with machine load. It is also given in the process's
+CPU time: on a machine loaded far beyond its cores, the single-threaded
+hooks (tracing is Python) get a smaller share of a core than the
+multi-threaded training steps, which inflates the wall-time ratio, while
+TensorFlow's spinning worker threads inflate the fit's CPU time, which
+deflates the CPU ratio: on such a machine the true share lies between
+them. Beside them, the end-to-end ratio of the minimum and median fit times
+with and without the monitor, from runs that alternate in one process
+(after one warm-up run of each), each building a fresh model with the same
+seed.
 
     python benchmarks/perf/monitor_overhead.py [--repeats 5]
         [--fits digits,mnist]       # KERAS_BACKEND picks the backend
@@ -152,10 +158,13 @@ def run_fit(name, repeats):
         f"end to end, with / without: min {min(monitored) / min(plain):.3f}, "
         f"median {statistics.median(monitored) / statistics.median(plain):.3f}"
     )
+    cpu_share = statistics.median(cpu_shares)
     met = share <= target
     print(
-        f"hook time / rest of fit (median): {share * 100:.2f} % -> "
-        f"{'ok' if met else 'MISSED'} (<= {target * 100:.0f} %)"
+        f"hook time / rest of fit (median): wall {share * 100:.2f} % -> "
+        f"{'ok' if met else 'MISSED'}; CPU {cpu_share * 100:.2f} % -> "
+        f"{'ok' if cpu_share <= target else 'MISSED'} (target <= "
+        f"{target * 100:.0f} %)"
     )
     return met
 
