@@ -277,6 +277,17 @@ def _device():
     return "CPU (TensorFlow)", False
 
 
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _header():
     versions = f"Keras {keras.__version__}"
     if ARGS.backend == "jax":
@@ -301,7 +312,7 @@ def _header():
     )
     print(
         f"{versions}, Python {platform.python_version()}; device {device}; "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
+        f"{_cpu_name()}, {os.cpu_count()} "
         f"CPUs, intra-op threads {threads}; load average {load}; clock "
         f"{ARGS.clock}"
     )

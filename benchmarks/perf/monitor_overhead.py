@@ -169,6 +169,17 @@ def run_fit(name, repeats):
     return met
 
 
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -183,7 +194,8 @@ def main():
     print(
         f"DeadUnitMonitor overhead, {now} UTC; backend "
         f"{keras.backend.backend()}, Keras {keras.__version__}, Python "
-        f"{platform.python_version()}; {os.cpu_count()} CPUs; load average "
+        f"{platform.python_version()}; {_cpu_name()}, {os.cpu_count()} CPUs; "
+        "load average "
         f"{load}"
     )
     met = [run_fit(name, args.repeats) for name in fits]
