@@ -149,6 +149,9 @@ def run_fit(name, repeats):
         " ".join(f"{s * 100:.2f}" for s in cpu_shares),
     )
     print(
+        "train begin hook [ms]:  ", " ".join(f"{b * 1e3:.0f}" for b in begins)
+    )
+    print(
         f"hooks: train begin {statistics.median(begins) * 1e3:.1f} ms, per "
         f"epoch end {statistics.median(per_epoch) * 1e3:.2f} ms (medians); "
         f"plain fit per epoch {statistics.median(plain) / epochs * 1e3:.1f} "
