@@ -199,13 +199,13 @@ def _jax_step(layer, x, upstream):
         return layer.stateless_call(trainable, fixed, x)[0]  # inference
 
     @jax.jit
-    def step(trainable, x):
+    def step(trainable, x, upstream):  # arguments: nothing folds at compile
         y, vjp = jax.vjp(forward, trainable, x)
         d_trainable, dx = vjp(upstream)
         return y, dx, d_trainable
 
     def run():
-        return jax.block_until_ready(step(trainable, x))
+        return jax.block_until_ready(step(trainable, x, upstream))
 
     return run
 
@@ -274,6 +274,11 @@ def _device():
 
         device = jax.devices()[0]
         return device, device.platform == "gpu"
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if gpus:
+        return f"{gpus[0].name} (TensorFlow)", True
     return "CPU (TensorFlow)", False
 
 
