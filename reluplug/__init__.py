@@ -9,14 +9,18 @@ Doors:
 * ``reluplug-bench run SUITE.toml``: fair activation benchmarks.
 """
 
-from reluplug import activations
-from reluplug import callbacks
-from reluplug import constraints
-from reluplug import layers
-from reluplug.registry import available
-from reluplug.registry import get
-from reluplug.registry import register
-from reluplug.swap import swap_activations
+from reluplug._backend import import_keras
+
+import_keras()  # A missing backend: an error naming the extra to install.
+
+from reluplug import activations  # noqa: E402
+from reluplug import callbacks  # noqa: E402
+from reluplug import constraints  # noqa: E402
+from reluplug import layers  # noqa: E402
+from reluplug.registry import available  # noqa: E402
+from reluplug.registry import get  # noqa: E402
+from reluplug.registry import register  # noqa: E402
+from reluplug.swap import swap_activations  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -5,6 +5,27 @@ Every message names the owner, the argument, what is allowed, and ends with
 """
 
 import math
+import numbers
+
+import numpy as np
+
+
+def is_real(value):
+    """Whether ``value`` is a real number: a Python or NumPy int or float.
+
+    ``bool`` (Python or NumPy) is not a number here, and neither are arrays:
+    a 0-d array is not a scalar argument.
+    """
+    return isinstance(value, numbers.Real) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def is_integer(value):
+    """Whether ``value`` is a Python or NumPy int (``bool`` excluded)."""
+    return isinstance(value, numbers.Integral) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def check_choice(name, value, choices):
@@ -22,11 +43,11 @@ def check_number(
 ):
     """Raise ``ValueError`` unless ``value`` is a finite real number in range.
 
-    ``low``/``high`` bound the range (``None`` = unbounded); ``*_open`` makes
-    that bound exclusive.
+    Python and NumPy scalars are accepted (``np.float32(0.7)``); the value is
+    returned as a Python ``float``. ``low``/``high`` bound the range
+    (``None`` = unbounded); ``*_open`` makes that bound exclusive.
     """
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value)
+    ok = is_real(value) and math.isfinite(value)
     if ok and low is not None:
         ok = value > low if low_open else value >= low
     if ok and high is not None:

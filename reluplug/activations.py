@@ -1,6 +1,7 @@
 """The math: one ``keras.ops`` function per activation.
 
-Every function here works on every Keras backend, casts its constants to the
+Every function here works on every Keras backend and takes a backend tensor
+or a NumPy array, casts its constants to the
 dtype of ``x`` (float16, bfloat16, float32 and float64 all work), and keeps
 gradients finite wherever the math is finite: exponential branches only ever
 see ``minimum(x, 0)`` (the double-``where`` pattern), so ``x = 1e4`` cannot
@@ -35,6 +36,26 @@ def _const(value, x):
     return ops.convert_to_tensor(value, dtype=x.dtype)
 
 
+def _maximum(a, b):
+    """``ops.maximum`` that keeps float64 on every backend.
+
+    Keras 3.15's PyTorch backend computes ``ops.maximum``/``ops.minimum`` of
+    two float64 tensors in float32 (its ``result_type`` does not recognise
+    torch dtypes); there a ``where`` (tie: ``a``, as TensorFlow) is used.
+    """
+    if backend.backend() == "torch":
+        return ops.where(ops.greater_equal(a, b), a, b)
+    return ops.maximum(a, b)
+
+
+def _minimum(a, b):
+    """``ops.minimum`` that keeps float64 on every backend (see
+    ``_maximum``)."""
+    if backend.backend() == "torch":
+        return ops.where(ops.less_equal(a, b), a, b)
+    return ops.minimum(a, b)
+
+
 def leaky_relu(x, negative_slope=0.01):
     """``x`` if ``x >= 0`` else ``negative_slope * x``.
 
@@ -43,6 +64,7 @@ def leaky_relu(x, negative_slope=0.01):
     TensorFlow's kernel holds the slope as a float32 attribute (a relative
     error of 1e-8), so float64 takes the exact ``where`` form.
     """
+    x = ops.convert_to_tensor(x)
     if backend.standardize_dtype(x.dtype) == "float64":
         slope = _const(negative_slope, x)
         return ops.where(ops.greater_equal(x, 0), x, slope * x)
@@ -138,6 +160,7 @@ def prelu(x, alpha):
     one multiplication and ``d alpha`` one multiplication and a sum, far
     fewer passes over memory than autodiff of ``relu(x) - alpha * relu(-x)``.
     """
+    x = ops.convert_to_tensor(x)
     alpha = ops.convert_to_tensor(alpha, dtype=x.dtype)
     if _custom_gradient_applies(x, alpha):
         return _prelu_custom_gradient(x, alpha)
@@ -158,6 +181,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, seed=None):
         seed: an int or a ``keras.random.SeedGenerator`` (needed for
             reproducible slopes inside a compiled function).
     """
+    x = ops.convert_to_tensor(x)
     if not training:
         return leaky_relu(x, negative_slope=(lower + upper) / 2.0)
     slope = random.uniform(
@@ -174,6 +198,7 @@ def elu(x, alpha=1.0):
     Derivative: ``1`` for ``x > 0``, ``alpha * exp(x)`` for ``x <= 0``.
     Uses the fused ``keras.ops.elu`` kernel.
     """
+    x = ops.convert_to_tensor(x)
     return ops.elu(x, alpha=float(alpha))
 
 
@@ -191,6 +216,7 @@ def celu(x, alpha=1.0):
     ``relu`` passes none there, so this one's is 1. Other backends use
     ``keras.ops.celu`` (JAX splits ties evenly: derivative 1).
     """
+    x = ops.convert_to_tensor(x)
     alpha = float(alpha)
     if backend.backend() != "tensorflow":
         return ops.celu(x, alpha=alpha)
@@ -201,6 +227,30 @@ def celu(x, alpha=1.0):
     return ops.relu(x) + scale * ops.expm1(negative / scale)
 
 
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+
+def _selu_custom_gradient(x):
+    @ops.custom_gradient
+    def _selu(x):
+        out = ops.selu(x)
+
+        def grad(*args, upstream=None):
+            upstream = _upstream(args, upstream)
+            negative = _const(SELU_SCALE * SELU_ALPHA, x) * ops.exp(
+                ops.minimum(x, _const(0, x))
+            )
+            slope = ops.where(
+                ops.greater(x, 0), _const(SELU_SCALE, x), negative
+            )
+            return upstream * slope
+
+        return out, grad
+
+    return _selu(x)
+
+
 def selu(x):
     """Scaled ELU (Klambauer et al., 2017).
 
@@ -208,8 +258,16 @@ def selu(x):
     ``alpha = 1.6732632423543772`` and ``scale = 1.0507009873554805``.
 
     Derivative: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` for
-    ``x <= 0``. Uses the fused ``keras.ops.selu`` kernel.
+    ``x <= 0`` (as ``torch.nn.SELU``). Uses the fused ``keras.ops.selu``
+    kernel. On TensorFlow the gradient is written by hand: TensorFlow's
+    fused ``SeluGrad`` picks the side from the rounded *output*, so at
+    ``x = 0`` and ``x = -1e-30`` (whose float32 output is 0) it returns
+    ``scale`` instead of ``scale * alpha``; this one picks it from ``x``.
+    JAX and PyTorch differentiate ``keras.ops.selu`` exactly so already.
     """
+    x = ops.convert_to_tensor(x)
+    if backend.backend() == "tensorflow":
+        return _selu_custom_gradient(x)
     return ops.selu(x)
 
 
@@ -250,11 +308,12 @@ def pelu(x, alpha, beta):
     ``beta``: ``-f'(x) * x / beta``. On TensorFlow and JAX the gradient is
     written by hand (autodiff differentiates both branches of the ``where``).
     """
+    x = ops.convert_to_tensor(x)
     alpha = ops.cast(alpha, x.dtype)
     beta = ops.cast(beta, x.dtype)
     if _custom_gradient_applies(x, alpha, beta):
         return _pelu_custom_gradient(x, alpha, beta)
-    negative = alpha * ops.expm1(ops.minimum(x, _const(0, x)) / beta)
+    negative = alpha * ops.expm1(_minimum(x, _const(0, x)) / beta)
     return ops.where(ops.greater_equal(x, 0), (alpha / beta) * x, negative)
 
 
@@ -312,9 +371,10 @@ def srelu(x, t_left, a_left, t_right, a_right):
     written by hand; the ``maximum`` stays outside it, so autodiff routes
     the ``t_right`` gradient to ``t_left`` where ``t_left > t_right``.
     """
+    x = ops.convert_to_tensor(x)
     t_left = ops.cast(t_left, x.dtype)
     a_left = ops.cast(a_left, x.dtype)
-    t_right = ops.maximum(ops.cast(t_right, x.dtype), t_left)
+    t_right = _maximum(ops.cast(t_right, x.dtype), t_left)
     a_right = ops.cast(a_right, x.dtype)
     if _custom_gradient_applies(x, t_left, a_left, t_right, a_right):
         return _srelu_custom_gradient(x, t_left, a_left, t_right, a_right)
@@ -333,6 +393,7 @@ def swish(x, beta=1.0):
     Derivative: ``s + beta * x * s * (1 - s)`` with ``s = sigmoid(beta * x)``.
     A Python ``beta == 1`` uses the fused ``keras.ops.silu`` kernel.
     """
+    x = ops.convert_to_tensor(x)
     if isinstance(beta, (int, float)) and beta == 1:
         return ops.silu(x)
     beta = ops.cast(beta, x.dtype)

@@ -20,6 +20,7 @@ import re
 import keras
 
 from reluplug import layers as _layers
+from reluplug.layers._contract import NEGATIVE_SIDES
 
 
 def snake_case(class_name):
@@ -106,6 +107,13 @@ def linear():
 def register(cls, name=None, *, override=False):
     """Registers a layer class so ``get(name)`` builds it.
 
+    An activation layer should declare what its negative side does, as a
+    class attribute ``negative_side = "zero" | "leaky" | "saturating"``
+    (`f' = 0` for `x < 0`; a non-zero linear slope; a smooth side that
+    flattens out). ``DeadUnitMonitor`` reads it: ``"zero"`` sites report
+    ``dead_fraction``, the others ``inactive_fraction``; a layer that
+    declares nothing is not monitored.
+
     Args:
         cls: a subclass of ``keras.layers.Layer``.
         name: optional name; defaults to the snake_case of the class name.
@@ -113,11 +121,22 @@ def register(cls, name=None, *, override=False):
 
     Returns:
         ``cls``, so this works as a decorator via ``functools.partial``.
+
+    Raises:
+        ValueError: ``cls`` is not a layer class, declares a
+            ``negative_side`` not in the list above, or ``name`` is taken.
     """
     if not (inspect.isclass(cls) and issubclass(cls, keras.layers.Layer)):
         raise ValueError(
             "register: argument `cls` must be a subclass of "
             f"keras.layers.Layer. Received: cls={cls!r}"
+        )
+    side = getattr(cls, "negative_side", None)
+    if side is not None and side not in NEGATIVE_SIDES:
+        raise ValueError(
+            f"register: {cls.__name__}.negative_side must be one of "
+            f"{list(NEGATIVE_SIDES)} (or absent). Received: "
+            f"negative_side={side!r}"
         )
     key = (name or snake_case(cls.__name__)).lower()
     if key in _REGISTRY and _REGISTRY[key] is not cls and not override:
@@ -127,6 +146,11 @@ def register(cls, name=None, *, override=False):
         )
     _REGISTRY[key] = cls
     return cls
+
+
+def registered_class(name):
+    """The layer class registered under ``name`` (any case), or None."""
+    return _REGISTRY.get(str(name).lower())
 
 
 def _unknown(identifier):

@@ -11,13 +11,14 @@
    away from their initial values) saves and loads with ``safe_mode=True``
    and no ``custom_objects``, giving the same class, config and *identical*
    predictions;
-5. one ``model.fit`` step with ``jit_compile=False`` and ``True``: finite loss
-   and every trainable weight of the layer actually moved;
+5. one ``model.fit`` step for each of ``jit_compiles`` (default ``False``
+   and ``True``): finite loss and every trainable weight of the layer
+   actually moved;
 6. ``mixed_float16`` and ``mixed_bfloat16``: compute dtype, float32 weights,
    outputs in the compute dtype, a finite one-step ``fit``.
 
-``grads`` differentiates a ``keras.ops`` function on the TensorFlow or the JAX
-backend (Keras has no public, backend-neutral gradient function).
+``grads`` differentiates a ``keras.ops`` function on the TensorFlow, JAX or
+PyTorch backend (Keras has no public, backend-neutral gradient function).
 """
 
 import json
@@ -34,6 +35,14 @@ def to_numpy64(x):
     return np.asarray(ops.convert_to_numpy(x)).astype("float64")
 
 
+def _tensor(value):
+    """A backend tensor keeping the dtype of NumPy input (Keras' torch
+    backend would turn a NumPy float64 *scalar* into float32)."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return ops.convert_to_tensor(value, dtype=str(value.dtype))
+    return ops.convert_to_tensor(value)
+
+
 def grads(fn, *args, upstream=None):
     """Gradients of ``sum(upstream * fn(*args))`` w.r.t. each of ``args``.
 
@@ -46,7 +55,7 @@ def grads(fn, *args, upstream=None):
         A list of float64 NumPy arrays, one per argument.
     """
     backend = keras.backend.backend()
-    args = [ops.convert_to_tensor(a) for a in args]
+    args = [_tensor(a) for a in args]
 
     def objective(*xs):
         y = fn(*xs)
@@ -67,7 +76,12 @@ def grads(fn, *args, upstream=None):
 
         argnums = tuple(range(len(args)))
         result = jax.grad(objective, argnums=argnums)(*args)
-    else:  # pragma: no cover - CI runs TensorFlow and JAX
+    elif backend == "torch":
+        import torch
+
+        args = [a.detach().requires_grad_(True) for a in args]
+        result = torch.autograd.grad(objective(*args), args)
+    else:  # pragma: no cover - CI runs TensorFlow, JAX and PyTorch
         raise NotImplementedError(f"grads() on backend {backend!r}")
     return [to_numpy64(g) for g in result]
 
@@ -123,7 +137,7 @@ def _check_keras_round_trip(layer, input_shape, x, tmp_path, rng):
     np.testing.assert_array_equal(after, before)
 
 
-def _fit_once(layer, input_shape, x, rng, jit_compile, require_moved=True):
+def fit_once(layer, input_shape, x, rng, jit_compile, require_moved=True):
     """One ``fit`` step of Dense -> layer: finite loss, weights moved.
 
     Under ``mixed_float16`` Keras' ``LossScaleOptimizer`` may legitimately
@@ -180,7 +194,7 @@ def _check_mixed_precision(layer_cls, init_kwargs, input_shape, x, rng):
             out = layer(x)
             assert keras.backend.standardize_dtype(out.dtype) == compute
             assert np.all(np.isfinite(to_numpy64(out)))
-            _fit_once(
+            fit_once(
                 layer,
                 input_shape,
                 x,
@@ -207,6 +221,7 @@ def run_layer_test(
     run_training=True,
     run_mixed_precision=True,
     expected_output_shape=None,
+    jit_compiles=(False, True),
 ):
     """Runs the checks listed in the module docstring; returns the layer.
 
@@ -225,6 +240,7 @@ def run_layer_test(
         expected_output_shape: output shape with the batch dimension, for
             layers that change the shape (e.g. ``(None, 8)``); defaults to
             ``input_shape``.
+        jit_compiles: the ``jit_compile`` values of the ``fit`` checks.
     """
     check_config_round_trip(layer_cls, init_kwargs, expected_config)
     batch = 4
@@ -260,10 +276,8 @@ def run_layer_test(
     _check_keras_round_trip(layer, input_shape, x, tmp_path, rng)
 
     if run_training:
-        for jit_compile in (False, True):
-            _fit_once(
-                layer_cls(**init_kwargs), input_shape, x, rng, jit_compile
-            )
+        for jit_compile in jit_compiles:
+            fit_once(layer_cls(**init_kwargs), input_shape, x, rng, jit_compile)
     if run_mixed_precision:
         _check_mixed_precision(layer_cls, init_kwargs, input_shape, x, rng)
     return layer

@@ -10,42 +10,39 @@ Each site has a *kind*:
   (Leaky, Parametric, Randomized ReLU, ELU, CELU, SELU, PELU, SReLU, Swish,
   GELU, ...). Such a unit is idle, not dead.
 * ``"saturating"``: sigmoid-like; the monitor checks the derivative instead.
+
+A layer says its kind itself through its class attribute ``negative_side``
+(``"zero"`` -> dead, ``"leaky"`` or ``"saturating"`` -> inactive; see
+``reluplug.layers._contract``): every reluplug layer does, and so can a
+user's layer, registered with ``reluplug.register`` or not. Keras' own
+layers and activation functions declare nothing; they keep the small
+tables below.
 """
 
 import keras
+
+from reluplug import registry
+from reluplug.layers._contract import check_negative_side
 
 DEAD = "dead"
 INACTIVE = "inactive"
 SATURATING = "saturating"
 
-# The one classification table. CamelCase keys are layer classes (looked up in
-# `reluplug.layers` first, then `keras.layers`, and matched with isinstance);
-# snake_case keys are activation functions (matched by identity with
-# `keras.activations.<name>`, then by `__name__`), used for `Activation`
-# layers and fused `activation=` arguments.
+# What a declared `negative_side` means for the monitor.
+SIDE_KINDS = {"zero": DEAD, "leaky": INACTIVE, "saturating": INACTIVE}
+
+# Keras' activation functions (matched by identity with
+# `keras.activations.<name>`, then by `__name__`), for `Activation` layers
+# and fused `activation=` arguments. Keras' activation layers are classified
+# in `layer_kind`. reluplug's own functions (`reluplug.activations.elu`...)
+# take the `negative_side` of the layer registered under their name.
 KINDS = {
-    # Layer classes.
-    "ReLU": DEAD,  # Keras' ReLU with negative_slope > 0 is INACTIVE.
-    "LeakyReLU": INACTIVE,  # Keras' LeakyReLU with negative_slope == 0: DEAD.
-    "PReLU": INACTIVE,
-    "RReLU": INACTIVE,
-    "ELU": INACTIVE,
-    "CELU": INACTIVE,
-    "SELU": INACTIVE,
-    "PELU": INACTIVE,
-    "SReLU": INACTIVE,
-    "Swish": INACTIVE,
-    # Activation functions.
     "relu": DEAD,
     "relu6": DEAD,
     "leaky_relu": INACTIVE,
-    "prelu": INACTIVE,
-    "rrelu": INACTIVE,
     "elu": INACTIVE,
     "celu": INACTIVE,
     "selu": INACTIVE,
-    "pelu": INACTIVE,
-    "srelu": INACTIVE,
     "silu": INACTIVE,
     "swish": INACTIVE,
     "hard_silu": INACTIVE,
@@ -58,41 +55,49 @@ KINDS = {
     "hard_tanh": SATURATING,
 }
 
+KNOWN = (
+    f"layers that declare `negative_side` (every reluplug layer), Keras' "
+    f"ReLU, LeakyReLU, PReLU and ELU layers, and the activation functions "
+    f"{sorted(KINDS)}"
+)
 
-def _reluplug_layer_classes():
-    """Returns {class name: class} for the reluplug layers that exist."""
-    try:
-        from reluplug import layers as rp_layers
-    except ImportError:  # Layers not installed (yet): Keras classes only.
-        return {}
-    found = {name: getattr(rp_layers, name, None) for name in KINDS}
-    return {
-        name: cls
-        for name, cls in found.items()
-        if name[0].isupper() and isinstance(cls, type)
-    }
+
+def declared_kind(obj):
+    """The kind declared by ``obj.negative_side``, or None if it has none.
+
+    Raises:
+        ValueError: if ``negative_side`` is not one of the allowed values.
+    """
+    side = getattr(obj, "negative_side", None)
+    if side is None:
+        return None
+    return SIDE_KINDS[check_negative_side(side)]
 
 
 def activation_kind(fn):
     """Returns the kind of an activation function, or None."""
+    if not callable(fn):
+        return None
     for name, kind in KINDS.items():
-        if name[0].islower() and getattr(keras.activations, name, None) is fn:
+        if getattr(keras.activations, name, None) is fn:
             return kind
-    return KINDS.get(getattr(fn, "__name__", None)) if callable(fn) else None
+    name = getattr(fn, "__name__", None)
+    if getattr(fn, "__module__", None) == "reluplug.activations":
+        cls = registry.registered_class(name)
+        if cls is not None:
+            return declared_kind(cls)
+    return KINDS.get(name)
 
 
 def layer_kind(layer):
     """Returns the kind of the activation applied by `layer`, or None."""
-    for name, cls in _reluplug_layer_classes().items():
-        if isinstance(layer, cls):
-            return KINDS[name]
-    if isinstance(layer, keras.layers.ReLU):
+    kind = declared_kind(layer)
+    if kind is not None:
+        return kind
+    if isinstance(layer, (keras.layers.ReLU, keras.layers.LeakyReLU)):
         return INACTIVE if layer.negative_slope > 0 else DEAD
-    if isinstance(layer, keras.layers.LeakyReLU):
-        return INACTIVE if layer.negative_slope > 0 else DEAD
-    for name in ("PReLU", "ELU"):
-        if isinstance(layer, getattr(keras.layers, name)):
-            return KINDS[name]
+    if isinstance(layer, (keras.layers.PReLU, keras.layers.ELU)):
+        return INACTIVE
     if isinstance(layer, keras.Model):
         return None
     activation = getattr(layer, "activation", None)

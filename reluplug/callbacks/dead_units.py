@@ -279,7 +279,7 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
                 raise ValueError(
                     f"{_OWNER}: layer {layer.name!r} ({type(layer).__name__}) "
                     "in `layers` applies no activation the monitor knows. "
-                    f"Known activations: {sorted(_sites.KINDS)}."
+                    f"It knows {_sites.KNOWN}."
                 )
             if kind is None or (
                 kind == _sites.SATURATING and self.saturation_eps is None
@@ -297,8 +297,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         if not self._sites:
             raise ValueError(
                 f"{_OWNER}: found no activation sites to monitor in model "
-                f"{model.name!r}. Known activations: {sorted(_sites.KINDS)} "
-                "(sigmoid-like ones only with `saturation_eps=`). Pass the "
+                f"{model.name!r}. It knows {_sites.KNOWN} (sigmoid-like "
+                "ones only with `saturation_eps=`). Pass the "
                 "layers to monitor with `layers=[...]`."
             )
         self._producers = self._find_producers(model) if self.revive else {}

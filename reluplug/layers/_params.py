@@ -1,6 +1,7 @@
 """Shapes of learnable activation parameters (shared by the layers)."""
 
 from reluplug._validation import check_choice
+from reluplug._validation import is_integer
 
 GRANULARITIES = ("channel", "shared")
 
@@ -16,7 +17,7 @@ def normalize_channel_axis(owner, channel_axis, rank):
             f"(batch, ..., channels); got an input of rank {rank}. Use "
             f"granularity='shared'."
         )
-    valid = isinstance(channel_axis, int) and not isinstance(channel_axis, bool)
+    valid = is_integer(channel_axis)
     if valid:
         axis = channel_axis + rank if channel_axis < 0 else channel_axis
         valid = 1 <= axis < rank
@@ -32,16 +33,19 @@ def normalize_channel_axis(owner, channel_axis, rank):
 
 def check_channel_axis_arg(owner, channel_axis):
     """Construction-time check (the rank is only known in ``build``)."""
-    if (
-        not isinstance(channel_axis, int)
-        or isinstance(channel_axis, bool)
-        or channel_axis == 0
-    ):
+    if not is_integer(channel_axis) or channel_axis == 0:
         raise ValueError(
             f"{owner}: argument `channel_axis` must be a non-zero int (axis 0 "
             f"is the batch). Received: channel_axis={channel_axis!r}"
         )
-    return channel_axis
+    return int(channel_axis)
+
+
+def param_axes(owner, input_shape, granularity, channel_axis):
+    """The input axes a parameter of ``param_shape`` spans (for the spec)."""
+    if granularity == "shared":
+        return ()
+    return (normalize_channel_axis(owner, channel_axis, len(input_shape)),)
 
 
 def param_shape(owner, input_shape, granularity, channel_axis):

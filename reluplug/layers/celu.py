@@ -4,6 +4,7 @@ import keras
 
 from reluplug import activations
 from reluplug._validation import check_number
+from reluplug.layers._contract import build_at_init
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
@@ -20,11 +21,12 @@ class CELU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.CELU(alpha=2.0)
     >>> y = layer(np.array([[-2.0, 0.0, 3.0]]))
-    >>> np.round(np.asarray(y, "float64"), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 4).tolist()
     [[-1.2642, 0.0, 3.0]]
 
     Args:
@@ -36,10 +38,13 @@ class CELU(keras.layers.Layer):
         Units". https://arxiv.org/abs/1704.07483
     """
 
+    negative_side = "saturating"
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = check_number("CELU", "alpha", alpha, low=0, low_open=True)
         self.supports_masking = True
+        build_at_init(self, CELU)
 
     def call(self, inputs):
         return activations.celu(inputs, self.alpha)

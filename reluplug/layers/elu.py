@@ -4,6 +4,7 @@ import keras
 
 from reluplug import activations
 from reluplug._validation import check_number
+from reluplug.layers._contract import build_at_init
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
@@ -21,11 +22,12 @@ class ELU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.ELU(alpha=2.0)
     >>> y = layer(np.array([[-1.0, 0.0, 3.0]]))
-    >>> np.round(np.asarray(y, "float64"), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 4).tolist()
     [[-1.2642, 0.0, 3.0]]
 
     Args:
@@ -37,10 +39,13 @@ class ELU(keras.layers.Layer):
         Exponential Linear Units (ELUs)". https://arxiv.org/abs/1511.07289
     """
 
+    negative_side = "saturating"
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = check_number("ELU", "alpha", alpha, low=0, low_open=True)
         self.supports_masking = True
+        build_at_init(self, ELU)
 
     def call(self, inputs):
         return activations.elu(inputs, self.alpha)

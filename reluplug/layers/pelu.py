@@ -7,8 +7,10 @@ from reluplug import activations
 from reluplug._validation import check_choice
 from reluplug._validation import check_number
 from reluplug.constraints import MinValue
+from reluplug.layers._contract import set_input_spec
 from reluplug.layers._params import GRANULARITIES
 from reluplug.layers._params import check_channel_axis_arg
+from reluplug.layers._params import param_axes
 from reluplug.layers._params import param_shape
 
 
@@ -32,11 +34,12 @@ class PELU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.PELU(alpha=2.0, beta=1.0)
     >>> y = layer(np.array([[-1.0, 0.0, 3.0]]))
-    >>> np.round(np.asarray(y, "float64"), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 4).tolist()
     [[-1.2642, 0.0, 6.0]]
 
     Args:
@@ -54,6 +57,8 @@ class PELU(keras.layers.Layer):
         Trottier et al., 2017, "Parametric Exponential Linear Unit for Deep
         Convolutional Neural Networks". https://arxiv.org/abs/1605.09332
     """
+
+    negative_side = "saturating"
 
     def __init__(
         self,
@@ -92,6 +97,13 @@ class PELU(keras.layers.Layer):
             name="beta",
             initializer=keras.initializers.Constant(self.beta),
             constraint=constraint,
+        )
+        set_input_spec(
+            self,
+            input_shape,
+            param_axes(
+                "PELU", input_shape, self.granularity, self.channel_axis
+            ),
         )
 
     def call(self, inputs):

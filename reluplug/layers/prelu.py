@@ -6,9 +6,36 @@ from keras import ops
 from reluplug import activations
 from reluplug._validation import check_choice
 from reluplug._validation import check_number
+from reluplug._validation import is_integer
+from reluplug.layers._contract import set_input_spec
 from reluplug.layers._params import check_channel_axis_arg
-from reluplug.layers._params import normalize_channel_axis
+from reluplug.layers._params import param_axes
 from reluplug.layers._params import param_shape
+
+
+class _DefaultSlope(float):
+    """The default ``initial_slope`` (shows as ``0.25`` in the signature),
+    a distinct object so that an explicit ``initial_slope`` together with
+    ``alpha_initializer`` can be told apart from the default and refused."""
+
+
+_DEFAULT_SLOPE = _DefaultSlope(0.25)
+
+
+def _check_shared_axes(shared_axes):
+    """``shared_axes`` as a list of non-zero ints (or None)."""
+    if shared_axes is None:
+        return None
+    axes = [shared_axes] if is_integer(shared_axes) else shared_axes
+    valid = isinstance(axes, (list, tuple)) and len(axes) > 0
+    valid = valid and all(is_integer(a) and a != 0 for a in axes)
+    if not valid:
+        raise ValueError(
+            "PReLU: argument `shared_axes` must be None, a non-zero int or "
+            "a non-empty list of non-zero ints (axis 0 is the batch). "
+            f"Received: shared_axes={shared_axes!r}"
+        )
+    return [int(a) for a in axes]
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
@@ -28,19 +55,21 @@ class PReLU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.PReLU(initial_slope=0.25)
     >>> y = layer(np.array([[-2.0, 0.0, 3.0]]))
-    >>> np.round(np.asarray(y, "float64"), 6).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 6).tolist()
     [[-0.5, 0.0, 3.0]]
 
     Args:
         initial_slope: float, finite; the starting value of every `alpha`.
-            Ignored when `alpha_initializer` is given. Defaults to `0.25`
-            (He et al., 2015; Keras' own PReLU starts at 0).
+            Defaults to `0.25` (He et al., 2015; Keras' own PReLU starts
+            at 0). Stored as `None` when `alpha_initializer` is given.
         alpha_initializer: optional initializer for `alpha`, as in
-            `keras.layers.PReLU`; overrides `initial_slope`.
+            `keras.layers.PReLU`, instead of `initial_slope` (passing both
+            raises `ValueError`).
         alpha_regularizer: optional regularizer for `alpha`.
         alpha_constraint: optional constraint for `alpha`.
         shared_axes: optional int or list of ints, as in
@@ -59,9 +88,11 @@ class PReLU(keras.layers.Layer):
         https://arxiv.org/abs/1502.01852
     """
 
+    negative_side = "leaky"
+
     def __init__(
         self,
-        initial_slope=None,
+        initial_slope=_DEFAULT_SLOPE,
         alpha_initializer=None,
         alpha_regularizer=None,
         alpha_constraint=None,
@@ -71,6 +102,19 @@ class PReLU(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if alpha_initializer is not None:
+            if (
+                initial_slope is not None
+                and initial_slope is not _DEFAULT_SLOPE
+            ):
+                raise ValueError(
+                    "PReLU: pass `initial_slope` or `alpha_initializer`, not "
+                    f"both. Received: initial_slope={initial_slope!r}, "
+                    f"alpha_initializer={alpha_initializer!r}"
+                )
+            initial_slope = None  # The initializer sets the slopes.
+        elif initial_slope is None:  # As saved by reluplug <= 0.1.0.
+            initial_slope = 0.25
         if initial_slope is not None:
             initial_slope = check_number(
                 "PReLU", "initial_slope", initial_slope
@@ -80,14 +124,13 @@ class PReLU(keras.layers.Layer):
         check_choice(
             "granularity", granularity, ("channel", "element", "shared")
         )
+        shared_axes = _check_shared_axes(shared_axes)
         if shared_axes is not None and granularity != "element":
             raise ValueError(
                 "PReLU: argument `shared_axes` only applies to "
                 "granularity='element'. Received: shared_axes="
                 f"{shared_axes!r}, granularity={granularity!r}"
             )
-        if isinstance(shared_axes, int):
-            shared_axes = [shared_axes]
         self.initial_slope = initial_slope
         self.alpha_initializer = (
             None
@@ -96,20 +139,46 @@ class PReLU(keras.layers.Layer):
         )
         self.alpha_regularizer = keras.regularizers.get(alpha_regularizer)
         self.alpha_constraint = keras.constraints.get(alpha_constraint)
-        self.shared_axes = None if shared_axes is None else list(shared_axes)
+        self.shared_axes = shared_axes
         self.granularity = granularity
         self.channel_axis = check_channel_axis_arg("PReLU", channel_axis)
         self.supports_masking = True
+
+    def _shared_axes(self, rank):
+        """``shared_axes`` as positive axes of an input of ``rank``."""
+        axes = []
+        for axis in self.shared_axes or []:
+            positive = axis + rank if axis < 0 else axis
+            if not 1 <= positive < rank:
+                raise ValueError(
+                    f"PReLU: argument `shared_axes` must hold axes in "
+                    f"[1, {rank - 1}] or [{-(rank - 1)}, -1] for inputs of "
+                    f"rank {rank} (axis 0 is the batch). Received: "
+                    f"shared_axes={self.shared_axes!r}"
+                )
+            axes.append(positive)
+        return axes
+
+    def _alpha_axes(self, input_shape):
+        """The input axes along which ``alpha`` has more than one value."""
+        rank = len(input_shape)
+        if self.granularity != "element":
+            return param_axes(
+                "PReLU", input_shape, self.granularity, self.channel_axis
+            )
+        shared = self._shared_axes(rank)
+        return tuple(a for a in range(1, rank) if a not in shared)
 
     def _alpha_shape(self, input_shape):
         if self.granularity != "element":
             return param_shape(
                 "PReLU", input_shape, self.granularity, self.channel_axis
             )
-        shape = list(input_shape[1:])
-        for axis in self.shared_axes or []:
-            axis = normalize_channel_axis("PReLU", axis, len(input_shape))
-            shape[axis - 1] = 1
+        axes = self._alpha_axes(input_shape)
+        shape = [
+            input_shape[a] if a in axes else 1
+            for a in range(1, len(input_shape))
+        ]
         if any(d is None for d in shape):
             raise ValueError(
                 "PReLU: granularity='element' needs every non-shared "
@@ -122,8 +191,7 @@ class PReLU(keras.layers.Layer):
     def build(self, input_shape):
         initializer = self.alpha_initializer
         if initializer is None:
-            slope = 0.25 if self.initial_slope is None else self.initial_slope
-            initializer = keras.initializers.Constant(slope)
+            initializer = keras.initializers.Constant(self.initial_slope)
         self.alpha = self.add_weight(
             shape=self._alpha_shape(input_shape),
             name="alpha",
@@ -131,6 +199,7 @@ class PReLU(keras.layers.Layer):
             regularizer=self.alpha_regularizer,
             constraint=self.alpha_constraint,
         )
+        set_input_spec(self, input_shape, self._alpha_axes(input_shape))
 
     def call(self, inputs):
         return activations.prelu(

@@ -4,6 +4,8 @@ import keras
 
 from reluplug import activations
 from reluplug._validation import check_number
+from reluplug._validation import is_integer
+from reluplug.layers._contract import build_at_init
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
@@ -23,11 +25,12 @@ class RReLU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.RReLU(lower=0.1, upper=0.3, seed=0)
     >>> y = layer(np.array([[-2.0, 3.0]]))
-    >>> np.round(np.asarray(y, "float64"), 6).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 6).tolist()
     [[-0.4, 3.0]]
 
     Args:
@@ -43,6 +46,8 @@ class RReLU(keras.layers.Layer):
         Convolutional Network". https://arxiv.org/abs/1505.00853
     """
 
+    negative_side = "leaky"
+
     def __init__(self, lower=1.0 / 8.0, upper=1.0 / 3.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.lower = check_number("RReLU", "lower", lower, low=0)
@@ -52,16 +57,17 @@ class RReLU(keras.layers.Layer):
                 "RReLU: argument `lower` must be <= `upper`. Received: "
                 f"lower={lower!r}, upper={upper!r}"
             )
-        if seed is not None and (
-            not isinstance(seed, int) or isinstance(seed, bool)
-        ):
+        if seed is not None and not is_integer(seed):
             raise ValueError(
                 f"RReLU: argument `seed` must be an int or None. Received: "
                 f"seed={seed!r}"
             )
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = None if seed is None else int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        if self.upper == 0:  # Slope 0 on the negative side: a plain ReLU.
+            self.negative_side = "zero"
         self.supports_masking = True
+        build_at_init(self, RReLU)
 
     def call(self, inputs, training=None):
         return activations.rrelu(

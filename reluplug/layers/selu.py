@@ -3,6 +3,7 @@
 import keras
 
 from reluplug import activations
+from reluplug.layers._contract import build_at_init
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
@@ -22,11 +23,12 @@ class SELU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.SELU()
     >>> y = layer(np.array([[-1.0, 0.0, 1.0]]))
-    >>> np.round(np.asarray(y, "float64"), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 4).tolist()
     [[-1.1113, 0.0, 1.0507]]
 
     Reference:
@@ -34,9 +36,12 @@ class SELU(keras.layers.Layer):
         https://arxiv.org/abs/1706.02515
     """
 
+    negative_side = "saturating"
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        build_at_init(self, SELU)
 
     def call(self, inputs):
         return activations.selu(inputs)

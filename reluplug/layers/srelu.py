@@ -6,8 +6,10 @@ from keras import ops
 from reluplug import activations
 from reluplug._validation import check_choice
 from reluplug._validation import check_number
+from reluplug.layers._contract import set_input_spec
 from reluplug.layers._params import GRANULARITIES
 from reluplug.layers._params import check_channel_axis_arg
+from reluplug.layers._params import param_axes
 from reluplug.layers._params import param_shape
 
 
@@ -31,11 +33,12 @@ class SReLU(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.SReLU(t_left=0.0, a_left=0.1, t_right=2.0, a_right=0.5)
     >>> y = layer(np.array([[-2.0, 1.0, 4.0]]))
-    >>> np.round(np.asarray(y, "float64"), 6).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 6).tolist()
     [[-0.2, 1.0, 3.0]]
 
     Args:
@@ -54,6 +57,8 @@ class SReLU(keras.layers.Layer):
         Jin et al., 2016, "Deep Learning with S-shaped Rectified Linear
         Activation Units". https://arxiv.org/abs/1512.07030
     """
+
+    negative_side = "leaky"
 
     def __init__(
         self,
@@ -87,6 +92,13 @@ class SReLU(keras.layers.Layer):
                 initializer=keras.initializers.Constant(getattr(self, name)),
             )
             setattr(self, f"{name}_weight", weight)
+        set_input_spec(
+            self,
+            input_shape,
+            param_axes(
+                "SReLU", input_shape, self.granularity, self.channel_axis
+            ),
+        )
 
     def call(self, inputs):
         dtype = self.compute_dtype

@@ -6,8 +6,11 @@ from keras import ops
 from reluplug import activations
 from reluplug._validation import check_choice
 from reluplug._validation import check_number
+from reluplug.layers._contract import build_at_init
+from reluplug.layers._contract import set_input_spec
 from reluplug.layers._params import GRANULARITIES
 from reluplug.layers._params import check_channel_axis_arg
+from reluplug.layers._params import param_axes
 from reluplug.layers._params import param_shape
 
 
@@ -27,11 +30,12 @@ class Swish(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.Swish(beta=1.0, trainable=False)
     >>> y = layer(np.array([[-1.0, 0.0, 2.0]]))
-    >>> np.round(np.asarray(y, "float64"), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(y).astype("float64"), 4).tolist()
     [[-0.2689, 0.0, 1.7616]]
 
     Args:
@@ -53,6 +57,8 @@ class Swish(keras.layers.Layer):
         https://arxiv.org/abs/1710.05941
     """
 
+    negative_side = "saturating"
+
     def __init__(
         self,
         beta=1.0,
@@ -70,6 +76,8 @@ class Swish(keras.layers.Layer):
         )
         self.channel_axis = check_channel_axis_arg("Swish", channel_axis)
         self.supports_masking = True
+        if not self.learnable:  # No weight: built now, as Keras' SiLU.
+            build_at_init(self, Swish)
 
     def build(self, input_shape):
         if not self.learnable:
@@ -80,6 +88,13 @@ class Swish(keras.layers.Layer):
             ),
             name="beta",
             initializer=keras.initializers.Constant(self.beta),
+        )
+        set_input_spec(
+            self,
+            input_shape,
+            param_axes(
+                "Swish", input_shape, self.granularity, self.channel_axis
+            ),
         )
 
     def call(self, inputs):

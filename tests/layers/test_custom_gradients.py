@@ -10,12 +10,21 @@ at +-1e4. In float16, bfloat16 and float32, at +-1e4 and +-inf, the local
 derivatives are checked against NumPy float64.
 """
 
+import keras
 import numpy as np
 import pytest
 from keras import ops
 from layer_testing import grads
 
 from reluplug import activations
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() not in ("tensorflow", "jax"),
+    reason="no hand-written gradients to check: they use "
+    "keras.ops.custom_gradient on TensorFlow and JAX only; other backends "
+    "differentiate the keras.ops formula (tests/layers/test_numerics.py and "
+    "test_param_gradients.py check those gradients)",
+)
 
 
 def _c(value, x):

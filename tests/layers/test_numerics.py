@@ -22,11 +22,15 @@ Decisions:
   classic ``where`` + ``exp`` bug gives NaN at x = 1e4). At a kink of ``f'``
   (x = 0 for the piecewise-linear and ELU-type functions), and within
   ``eps`` of it, only finiteness is checked: there finite precision cannot
-  tell the two sides apart (TensorFlow's SELU kernel picks the side from the
-  rounded output, so ``SELU'(-1e-30)`` is ``scale``, not
-  ``scale * alpha``). CELU, PELU and Swish have a continuous ``f'``: no kink
-  is exempt. Gradient tolerance: ``rtol = 8 eps``, ``atol = 16 eps`` (``f'``
-  is a composite of several rounded operations).
+  tell the two sides apart (TensorFlow's ELU kernel picks the side from the
+  rounded output, so ``ELU'(-1e-30)`` is 1, not ``alpha``). SELU is exempt
+  from nothing: its derivative is ``torch.nn.SELU``'s, ``scale * alpha *
+  exp(x)`` for every ``x <= 0``, ``scale`` above, on every backend. CELU,
+  PELU and Swish have a continuous ``f'``: no kink is exempt. Gradient
+  tolerance: ``rtol = 8 eps``, ``atol = 16 eps`` (``f'`` is a composite of
+  several rounded operations).
+* Where PyTorch is installed, ``torch.nn`` (float64) is a second reference
+  for the layers it shares with reluplug, values and gradients.
 """
 
 import functools
@@ -234,7 +238,7 @@ CASES = {
         lambda dt: layers.SELU(dtype=dt),
         _ref_selu,
         _dref_selu,
-        (0.0,),
+        (),  # Checked at 0 and +-1e-30 too (torch.nn.SELU's convention).
         _none,
         4 * SELU_SCALE * SELU_ALPHA,
     ),
@@ -350,3 +354,93 @@ def test_derivative_by_finite_differences(name, rng):
     np.testing.assert_allclose(numeric, dref(x64), rtol=1e-6, atol=1e-8)
     (dx,) = grads(layer, keras.ops.convert_to_tensor(x64[None]))
     np.testing.assert_allclose(dx[0], dref(x64), rtol=1e-12, atol=1e-14)
+
+
+# ------------------------------------------------------ torch.nn reference
+# Where PyTorch is installed, torch.nn's modules (float64, on the inputs as
+# cast to the dtype) are a second, independent reference for the values and
+# input gradients of the layers they share, and PReLU's slope gradient.
+TORCH_CASES = {
+    "leaky_relu": lambda nn: nn.LeakyReLU(negative_slope=0.1),
+    "elu": lambda nn: nn.ELU(alpha=0.5),
+    "celu": lambda nn: nn.CELU(alpha=2.0),
+    "selu": lambda nn: nn.SELU(),
+    "rrelu": lambda nn: nn.RReLU(lower=0.1, upper=0.3).eval(),
+    "prelu": lambda nn: nn.PReLU(num_parameters=1, init=0.3),
+    "swish_silu": lambda nn: nn.SiLU(),
+}
+TORCH_PARAMS = [(n, dt) for n in sorted(TORCH_CASES) for dt in FLOAT_DTYPES]
+
+
+def _torch_reference(name, x64, layer):
+    """torch.nn's output, input gradient (and slope gradient), float64."""
+    torch = pytest.importorskip("torch", reason="torch.nn reference")
+    module = TORCH_CASES[name](torch.nn).double()
+    if name == "prelu":  # The slope the layer holds (a float32 0.3).
+        (alpha,) = {float(a) for a in to_numpy64(layer.alpha).ravel()}
+        module.weight.data.fill_(alpha)
+    x = torch.tensor(x64, dtype=torch.float64, requires_grad=True)
+    y = module(x)
+    y.sum().backward()
+    slope_grad = module.weight.grad.item() if name == "prelu" else None
+    return y.detach().numpy(), x.grad.numpy(), slope_grad
+
+
+@pytest.mark.usefixtures("float64_backend")
+@pytest.mark.parametrize("name, dtype", TORCH_PARAMS)
+def test_values_and_gradients_match_torch_nn(name, dtype):
+    make, _, _, kinks, _, atol_eps = CASES[name]
+    layer = make(dtype)
+    x, x64 = _cast(FINITE, dtype)
+    layer.build(tuple(x.shape))
+    expected, expected_dx, expected_dalpha = _torch_reference(name, x64, layer)
+    np.testing.assert_allclose(
+        to_numpy64(layer(x))[0],
+        expected,
+        rtol=4 * EPS[dtype],
+        atol=max(TINY[dtype], atol_eps * EPS[dtype]),
+        err_msg=f"{name} {dtype} at x={x64}",
+    )
+    if name == "prelu":
+        alpha = keras.ops.cast(keras.ops.convert_to_tensor(layer.alpha), dtype)
+        dx, dalpha = grads(_prelu_with, x, alpha)
+        # One slope per channel here; torch's single slope sums them all.
+        np.testing.assert_allclose(
+            dalpha.sum(), expected_dalpha, rtol=8 * EPS[dtype], atol=0
+        )
+    else:
+        (dx,) = grads(layer, x)
+    near_kink = np.zeros(x64.shape, bool)
+    for kink in kinks:
+        near_kink |= np.abs(x64 - kink) <= EPS[dtype] * max(1.0, abs(kink))
+    np.testing.assert_allclose(
+        dx[0][~near_kink],
+        expected_dx[~near_kink],
+        rtol=8 * EPS[dtype],
+        atol=16 * EPS[dtype],
+        err_msg=f"{name} {dtype} at x={x64[~near_kink]}",
+    )
+
+
+def _prelu_with(x, alpha):
+    from reluplug import activations
+
+    return activations.prelu(x, alpha)
+
+
+@pytest.mark.usefixtures("float64_backend")
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_selu_gradient_equals_torch_at_zero_and_tiny_inputs(dtype):
+    """The TensorFlow fused kernel's answer at -1e-30 was ``scale``."""
+    x, x64 = _cast(np.array([0.0, 1e-30, -1e-30, -0.0]), dtype)
+    (dx,) = grads(layers.SELU(dtype=dtype), x)
+    _, expected, _ = _torch_reference("selu", x64, None)
+    np.testing.assert_allclose(dx[0], expected, rtol=8 * EPS[dtype])
+    # And the values the torch-free reference documents.
+    scale_alpha = SELU_SCALE * SELU_ALPHA
+    tiny_positive = SELU_SCALE if x64[1] > 0 else scale_alpha
+    np.testing.assert_allclose(
+        dx[0],
+        [scale_alpha, tiny_positive, scale_alpha, scale_alpha],
+        rtol=8 * EPS[dtype],
+    )
