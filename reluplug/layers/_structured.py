@@ -2,18 +2,20 @@
 
 import numpy as np
 
+from reluplug._validation import is_integer
+
 
 def check_units(owner, units, *, optional=False):
     """``units`` must be an int >= 1 (or ``None`` when ``optional``)."""
     if units is None and optional:
         return None
-    if not isinstance(units, int) or isinstance(units, bool) or units < 1:
+    if not is_integer(units) or units < 1:
         allowed = "an int >= 1 or None" if optional else "an int >= 1"
         raise ValueError(
             f"{owner}: argument `units` must be {allowed}. "
             f"Received: units={units!r}"
         )
-    return units
+    return int(units)
 
 
 def check_seed(owner, seed):
@@ -22,12 +24,12 @@ def check_seed(owner, seed):
     model reloads with the same structure."""
     if seed is None:
         return int(np.random.default_rng().integers(0, 2**31 - 1))
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+    if not is_integer(seed) or seed < 0:
         raise ValueError(
             f"{owner}: argument `seed` must be an int >= 0 or None. "
             f"Received: seed={seed!r}"
         )
-    return seed
+    return int(seed)
 
 
 def input_dim(owner, input_shape):

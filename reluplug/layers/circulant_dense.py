@@ -29,10 +29,12 @@ class CirculantDense(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.CirculantDense(3, kernel_initializer="ones")
-    >>> np.asarray(layer(np.array([[1.0, 2.0, 3.0]]))).round(4).tolist()
+    >>> y = layer(np.array([[1.0, 2.0, 3.0]]))
+    >>> keras.ops.convert_to_numpy(y).round(4).tolist()
     [[6.0, 6.0, 6.0]]
 
     Args:

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from reluplug import transforms
+from reluplug._validation import is_integer
 from reluplug.layers._structured import check_seed
 from reluplug.layers._structured import check_units
 from reluplug.layers._structured import input_dim
@@ -42,6 +43,7 @@ class HadamardDense(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.HadamardDense(8, activation="relu", seed=0)
@@ -91,11 +93,12 @@ class HadamardDense(keras.layers.Layer):
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.units = check_units("HadamardDense", units)
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        if not is_integer(depth) or depth < 1:
             raise ValueError(
                 "HadamardDense: argument `depth` must be an int >= 1. "
                 f"Received: depth={depth!r}"
             )
+        depth = int(depth)
         self.activation = keras.activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = (

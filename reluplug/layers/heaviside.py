@@ -3,6 +3,7 @@
 import keras
 
 from reluplug import activations
+from reluplug.layers._contract import build_at_init
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
@@ -27,7 +28,7 @@ class Heaviside(keras.layers.Layer):
     >>> from reluplug import layers
     >>> layer = layers.Heaviside()
     >>> y = layer(np.array([[-2.0, 0.0, 0.5, 3.0]]))
-    >>> np.asarray(y, "float64").tolist()
+    >>> keras.ops.convert_to_numpy(y).astype("float64").tolist()
     [[0.0, 0.0, 1.0, 1.0]]
 
     Reference:
@@ -35,9 +36,12 @@ class Heaviside(keras.layers.Layer):
         in nervous activity"; Rosenblatt, 1958, "The perceptron".
     """
 
+    negative_side = "zero"
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
+        build_at_init(self, Heaviside)
 
     def call(self, inputs):
         return activations.heaviside(inputs)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from reluplug import transforms
+from reluplug.layers._contract import build_at_init
 from reluplug.layers._structured import check_seed
 from reluplug.layers._structured import check_units
 from reluplug.layers._structured import input_dim
@@ -33,11 +34,12 @@ class WalshHadamard(keras.layers.Layer):
 
     Example:
 
+    >>> import keras
     >>> import numpy as np
     >>> from reluplug import layers
     >>> layer = layers.WalshHadamard()
     >>> y = layer(np.array([[1.0, 1.0, 1.0]]))  # padded to 4 features
-    >>> np.asarray(y).tolist()
+    >>> keras.ops.convert_to_numpy(y).tolist()
     [[1.5, 0.5, 0.5, -0.5]]
 
     Args:
@@ -82,7 +84,7 @@ class WalshHadamard(keras.layers.Layer):
             seed = check_seed("WalshHadamard", seed)
         self.seed = seed
         self.normalize = normalize
-        self.built = True  # no weights
+        build_at_init(self, WalshHadamard)  # no weights
 
     def _size(self, d):
         return transforms.next_power_of_two(max(d, self.units or 1))

@@ -7,7 +7,9 @@ import keras
 import numpy as np
 import pytest
 
+import reluplug
 from reluplug import layers as rp_layers
+from reluplug import registry
 from reluplug.callbacks import DeadUnitMonitor
 
 relu = lambda v: np.maximum(v, 0.0)  # noqa: E731
@@ -182,6 +184,70 @@ def test_site_kind_and_value(case, metric, nested):
     site = layer.name if layer is not None else "dense"
     assert initial == {f"{metric}/{site}": 0.5, metric: 0.5}
     assert other not in initial
+
+
+def _user_layer(side):
+    """A user's activation layer: ReLU, or a slope-0.2 leaky ReLU."""
+
+    class UserActivation(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.leaky_relu(x, 0.0 if side == "zero" else 0.2)
+
+    if side is not None:
+        UserActivation.negative_side = side
+    return UserActivation
+
+
+@pytest.fixture
+def user_registry(monkeypatch):
+    """Registrations made by a test vanish after it."""
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+
+@pytest.mark.usefixtures("user_registry")
+@pytest.mark.parametrize(
+    "side, metric",
+    [
+        ("zero", "dead_fraction"),
+        ("leaky", "inactive_fraction"),
+        ("saturating", "inactive_fraction"),
+    ],
+)
+def test_registered_user_layer_is_monitored_by_its_negative_side(side, metric):
+    reluplug.register(_user_layer(side), name=f"user_{side}")
+    layer = reluplug.get(f"user_{side}")
+    model = _gate_model(layer)
+    initial = _start(DeadUnitMonitor(np.ones((4, 3), "float32")), model)
+    assert initial == {f"{metric}/{layer.name}": 0.5, metric: 0.5}
+
+
+@pytest.mark.usefixtures("user_registry")
+def test_user_layer_without_negative_side_is_not_a_site():
+    reluplug.register(_user_layer(None), name="user_plain")
+    model = _gate_model(reluplug.get("user_plain"))
+    with pytest.raises(ValueError, match=r"no activation sites.*negative_side"):
+        _start(DeadUnitMonitor(np.ones((4, 3), "float32")), model)
+
+
+@pytest.mark.usefixtures("user_registry")
+def test_register_refuses_an_unknown_negative_side():
+    with pytest.raises(ValueError, match=r"negative_side='dying'"):
+        reluplug.register(_user_layer("dying"), name="user_dying")
+
+
+@pytest.mark.parametrize(
+    "layer, metric",
+    [
+        (lambda: rp_layers.LeakyReLU(negative_slope=0.0), "dead_fraction"),
+        (lambda: rp_layers.RReLU(lower=0.0, upper=0.0), "dead_fraction"),
+        (lambda: rp_layers.LeakyReLU(negative_slope=0.1), "inactive_fraction"),
+    ],
+)
+def test_zero_slope_reluplug_layers_are_dead_sites(layer, metric):
+    layer = layer()
+    model = _gate_model(layer)
+    initial = _start(DeadUnitMonitor(np.ones((4, 3), "float32")), model)
+    assert initial == {f"{metric}/{layer.name}": 0.5, metric: 0.5}
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "hard_sigmoid"])

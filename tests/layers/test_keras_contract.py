@@ -31,11 +31,22 @@ from reluplug import layers
 IDS = sorted(CASES)
 WEIGHTLESS = [c for c in IDS if not CASES[c][3]]
 WEIGHTED = [c for c in IDS if CASES[c][3]]
+# Element-wise activation layers (they declare `negative_side`) pass masks
+# through and fix their input rank when built, as keras.layers.PReLU; the
+# structured linear layers (HadamardDense, ...) follow keras.layers.Dense
+# instead: rank >= 2, the last (feature) axis fixed when built.
+ELEMENTWISE = [c for c in IDS if hasattr(CASES[c][0], "negative_side")]
+DENSE_LIKE = [c for c in WEIGHTED if c not in ELEMENTWISE]
 
 
 def _case(case_id):
-    layer_cls, kwargs, input_shape, weight_shapes = CASES[case_id]
+    layer_cls, kwargs, input_shape, weight_shapes, *_ = CASES[case_id]
     return layer_cls, dict(kwargs), tuple(input_shape), weight_shapes
+
+
+def _output_shape(case_id):
+    _, _, input_shape, _, *output_shape = CASES[case_id]
+    return tuple(output_shape[0] if output_shape else input_shape)
 
 
 def _concrete(input_shape, batch=2):
@@ -78,7 +89,7 @@ def test_class_serialization(case):
     }
 
 
-@pytest.mark.parametrize("case", IDS)
+@pytest.mark.parametrize("case", ELEMENTWISE)
 def test_supports_masking_and_passes_the_mask(case):
     layer_cls, kwargs, input_shape, _ = _case(case)
     layer = layer_cls(**kwargs)
@@ -114,7 +125,7 @@ def test_build_and_symbolic_call(case):
     layer = layer_cls(**kwargs)
     out = layer(keras.Input(batch_shape=input_shape))
     _check_built(layer, weight_shapes, seed_generators)
-    assert tuple(out.shape) == input_shape
+    assert tuple(out.shape) == _output_shape(case)
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
 
 
@@ -147,7 +158,7 @@ def test_layer_with_weights_is_not_built_until_called(case):
     )
 
 
-@pytest.mark.parametrize("case", WEIGHTED)
+@pytest.mark.parametrize("case", [c for c in WEIGHTED if c in ELEMENTWISE])
 def test_call_of_another_rank_after_build_raises(case):
     layer_cls, kwargs, input_shape, _ = _case(case)
     layer = layer_cls(**kwargs)
@@ -157,6 +168,16 @@ def test_call_of_another_rank_after_build_raises(case):
         layer(x[..., None])
     with pytest.raises(ValueError, match=r"expected ndim=\d+, found ndim="):
         layer(x[0])
+
+
+@pytest.mark.parametrize("case", DENSE_LIKE)
+def test_dense_like_layer_fixes_its_feature_axis_as_keras_dense(case):
+    layer_cls, kwargs, input_shape, _ = _case(case)
+    x = _data(input_shape)
+    for layer in (keras.layers.Dense(3), layer_cls(**kwargs)):
+        layer(x)
+        with pytest.raises(ValueError, match=r"expected axis -1 .* value"):
+            layer(np.concatenate([x, x], axis=-1))
 
 
 def test_rank_check_matches_keras_prelu():
@@ -183,7 +204,9 @@ def test_eager_call_and_training_step(case):
     layer = layer_cls(**kwargs)
     x = _data(input_shape)
     y = layer(x)
-    assert tuple(y.shape) == x.shape
+    expected = _output_shape(case)
+    assert len(y.shape) == len(expected)
+    assert all(e in (None, d) for e, d in zip(expected, y.shape)), y.shape
 
     class TestModel(keras.Model):
         def __init__(self, layer):
@@ -262,9 +285,10 @@ def test_numpy_scalars_are_accepted_like_python_numbers(case):
     reference = layer_cls(**{k: _as_python(v) for k, v in as_numpy.items()})
     assert config == {**reference.get_config(), "name": config["name"]}
     x = _data(input_shape)
-    np.testing.assert_array_equal(
-        to_numpy64(layer(x)), to_numpy64(reference(x))
-    )
+    out = layer(x)
+    reference.build(x.shape)
+    reference.set_weights(layer.get_weights())  # unseeded initializers
+    np.testing.assert_array_equal(to_numpy64(out), to_numpy64(reference(x)))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,166 @@
+"""setup.cfg says what the code needs, and a missing backend is explained.
+
+* ``install_requires`` is ``keras`` + ``numpy``; each backend is an extra.
+* The ``torch`` extra admits no PyTorch newer than 2.13.0.
+* ``python_requires`` covers what the code imports (``tomllib``: 3.11).
+* The ``test`` extra holds every third-party module the tests and the
+  package import (backends and Ray excepted: they are extras of their own,
+  imported only on their backend or skipped).
+* Importing reluplug with the configured backend missing raises an
+  ``ImportError`` naming the extra (a subprocess hides the backend).
+"""
+
+import ast
+import configparser
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BACKENDS = {"tensorflow", "jax", "jaxlib", "torch"}
+
+
+def _setup_cfg():
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(ROOT, "setup.cfg"))
+    return parser
+
+
+def _requirements(text):
+    return [line.strip() for line in text.strip().splitlines() if line.strip()]
+
+
+def _name(requirement):
+    return re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_install_requires_is_keras_and_numpy():
+    options = _setup_cfg()["options"]
+    names = {_name(r) for r in _requirements(options["install_requires"])}
+    assert names == {"keras", "numpy"}
+
+
+def test_every_backend_and_tool_is_an_extra():
+    extras = _setup_cfg()["options.extras_require"]
+    assert {"tensorflow", "jax", "torch", "bench", "ray", "test"} <= set(extras)
+    for backend in ("tensorflow", "jax", "torch"):
+        names = {_name(r) for r in _requirements(extras[backend])}
+        assert names == {backend}, backend
+    for extra in ("bench", "test"):
+        names = {_name(r) for r in _requirements(extras[extra])}
+        assert not names & BACKENDS, (extra, names & BACKENDS)
+
+
+def test_torch_extra_admits_nothing_newer_than_2_13_0():
+    from packaging.specifiers import SpecifierSet
+
+    (torch,) = _requirements(_setup_cfg()["options.extras_require"]["torch"])
+    spec = SpecifierSet(torch[len("torch") :])
+    assert spec.contains("2.13.0") and spec.contains("2.13.0+cpu")
+    for newer in ("2.13.1", "2.14.0", "3.0.0"):
+        assert not spec.contains(newer), newer
+
+
+def test_python_requires_covers_tomllib():
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(_setup_cfg()["options"]["python_requires"])
+    uses_tomllib = any(
+        "import tomllib" in open(path).read() for path in _package_files()
+    )
+    assert uses_tomllib
+    assert not spec.contains("3.10.12")
+    assert spec.contains("3.11.0")
+
+
+def _package_files():
+    for top in ("reluplug", "tests"):
+        for folder, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                if name.endswith(".py"):
+                    yield os.path.join(folder, name)
+
+
+def _imported_top_level_modules():
+    found = set()
+    for path in _package_files():
+        tree = ast.parse(open(path).read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                found.add(node.module.split(".")[0])
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", None) == "importorskip"
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                found.add(node.args[0].value.split(".")[0])
+    return found
+
+
+def test_test_extra_holds_what_the_tests_import():
+    extras = _setup_cfg()["options.extras_require"]
+    declared = {_name(r) for r in _requirements(extras["test"])}
+    declared |= {_name(r) for r in _requirements(extras["bench"])}
+    declared |= {"keras", "numpy"}  # install_requires
+    distributions = metadata.packages_distributions()
+    local = {
+        name[:-3] if name.endswith(".py") else name
+        for top in ("tests", "tests/bench", "tests/layers", "tests/callbacks")
+        for name in os.listdir(os.path.join(ROOT, top))
+    }
+    missing = {}
+    for module in sorted(_imported_top_level_modules()):
+        if module in sys.stdlib_module_names or module in local:
+            continue
+        if module in BACKENDS | {"reluplug", "ray"}:
+            continue
+        dists = {d.lower() for d in distributions.get(module, [])}
+        if not dists:
+            continue  # not installed here: a test that importorskips it
+        if not dists & declared:
+            missing[module] = sorted(dists)
+    # The `test` extra must pull in everything (bench extras included).
+    test_names = {_name(r) for r in _requirements(extras["test"])}
+    bench_names = {_name(r) for r in _requirements(extras["bench"])}
+    assert not missing, missing
+    assert bench_names <= test_names, bench_names - test_names
+
+
+HIDE_BACKENDS = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    class HideBackends(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in {"tensorflow", "jax", "jaxlib", "torch"}:
+                raise ModuleNotFoundError(f"No module named {name!r}",
+                                          name=name)
+
+    sys.meta_path.insert(0, HideBackends())
+    import reluplug
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_missing_backend_error_names_the_extra(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    result = subprocess.run(
+        [sys.executable, "-c", HIDE_BACKENDS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: reluplug needs a Keras backend")
+    assert f'pip install "reluplug[{backend}]"' in last
+    assert f"set to use {backend!r}" in last
