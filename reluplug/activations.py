@@ -41,10 +41,11 @@ def _maximum(a, b):
 
     Keras 3.15's PyTorch backend computes ``ops.maximum``/``ops.minimum`` of
     two float64 tensors in float32 (its ``result_type`` does not recognise
-    torch dtypes); there a ``where`` (tie: ``a``, as TensorFlow) is used.
+    torch dtypes); there a ``where`` (tie: ``a``, as TensorFlow; NaN in
+    ``a`` propagates, as in ``maximum``) is used.
     """
     if backend.backend() == "torch":
-        return ops.where(ops.greater_equal(a, b), a, b)
+        return ops.where(ops.less(a, b), b, a)
     return ops.maximum(a, b)
 
 
@@ -52,7 +53,7 @@ def _minimum(a, b):
     """``ops.minimum`` that keeps float64 on every backend (see
     ``_maximum``)."""
     if backend.backend() == "torch":
-        return ops.where(ops.less_equal(a, b), a, b)
+        return ops.where(ops.greater(a, b), b, a)
     return ops.minimum(a, b)
 
 

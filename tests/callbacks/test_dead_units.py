@@ -478,9 +478,12 @@ def test_revive_redraws_exactly_the_dead_units(kind):
         probe, target, epochs=2, verbose=0, callbacks=[monitor]
     ).history
     site = "re_lu" if kind == "dense_then_relu" else layer.name
-    assert history[f"revived/{site}"] == [2.0, 0.0]
-    assert history[f"dead_fraction/{site}"][0] == pytest.approx(2 / 6)
-    assert history[f"dead_fraction/{site}"][1] < 2 / 6
+    dead_fraction = history[f"dead_fraction/{site}"]
+    assert dead_fraction[0] == pytest.approx(2 / 6)
+    assert dead_fraction[1] < 2 / 6
+    # Each epoch revives the units dead at its end; whether a redrawn unit
+    # is alive on the probe depends on the backend's random stream.
+    assert history[f"revived/{site}"] == [2.0, 6 * dead_fraction[1]]
     new_kernel, new_bias = layer.get_weights()
     dead = np.array([True, False, True, False, False, False])
     np.testing.assert_array_equal(new_kernel[..., ~dead], kernel[..., ~dead])
