@@ -167,13 +167,11 @@ def _fresh(activation, name):
 
 
 def _is_standalone(layer):
-    """True for a layer that *is* the activation (no fused argument)."""
-    activation = getattr(layer, "activation", None)
+    """True for a layer that *is* the activation (ReLU, PReLU, Activation,
+    reluplug layers); False for a fused ``activation=`` argument."""
     if isinstance(layer, keras.layers.Activation):
         return True
-    if activation is None or isinstance(activation, keras.layers.Layer):
-        return True  # ReLU, PReLU, reluplug layers, ...
-    return not callable(activation)
+    return getattr(layer, "activation", None) is None
 
 
 class _Rewriter:

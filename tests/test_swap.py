@@ -252,3 +252,18 @@ def test_docstring_example():
 
     result = doctest.testmod(swap, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_fused_activation_given_as_a_layer_is_fused():
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation=keras.layers.ReLU(), name="d"),
+            keras.layers.Dense(2, name="o"),
+        ]
+    )
+    new = reluplug.swap_activations(model, "elu")
+    assert [type(la).__name__ for la in new.layers] == ["Dense", "ELU", "Dense"]
+    np.testing.assert_array_equal(
+        new.get_layer("d").kernel.numpy(), model.get_layer("d").kernel.numpy()
+    )
