@@ -143,7 +143,7 @@ def _environ(variables):
 def _process_main(conn, threads):
     """A ``processes`` worker: trial specs in, records out, until None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles ^C
-    cap_threads(threads)
+    threads = cap_threads(threads)  # as the backend reports it
     while True:
         try:
             message = conn.recv()
@@ -274,7 +274,7 @@ def _ray_trial(spec_dict, worker_paths, threads):
     """A trial as a Ray task: ships files in, the record back."""
     import ray
 
-    cap_threads(threads)
+    threads = cap_threads(threads)  # as the backend reports it
     local, back = shipping.localize(spec_dict, worker_paths)
     record = shipping.restore(run_trial_dict(local), back)
     node = ray.get_runtime_context().get_node_id()

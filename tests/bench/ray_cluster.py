@@ -17,6 +17,11 @@ import sys
 import tempfile
 import time
 
+# Ray >= 2.5x turns token authentication on for a head node when a token file
+# (~/.ray/auth_token, written by any local ray.init()) exists, but not for a
+# node that joins it: say explicitly, for the nodes and the drivers.
+ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+
 
 def free_port():
     """A TCP port that is free now."""
@@ -73,7 +78,7 @@ class Cluster:
     def _ray_start(self, args, log_name):
         log = os.path.join(self.cwd, log_name)
         self.logs.append(log)
-        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+        env = dict(os.environ, **ENV)
         env.pop("RAY_ADDRESS", None)
         cmd = [
             sys.executable,

@@ -5,6 +5,8 @@ The Ray cluster tests are in ``test_ray.py``.
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -282,7 +284,10 @@ def test_processes_retry_a_trial_whose_worker_was_killed(
     a = pd.read_csv(reference / "runs.csv").drop(columns=list(TIMING))
     pd.testing.assert_frame_equal(a, runs.drop(columns=list(TIMING)))
     store = RunStore(str(out))
-    attempts = {r["trial_id"]: r["attempts"] for r in store.records()}
+    records = store.records()
+    # Each worker process capped TensorFlow to one thread (cpus = 1).
+    assert {r["worker"]["threads"] for r in records} == {1}
+    attempts = {r["trial_id"]: r["attempts"] for r in records}
     assert attempts.pop(first.trial_id) == 2
     assert set(attempts.values()) == {1}
 
@@ -305,3 +310,24 @@ def test_processes_record_a_trial_that_died_on_every_run(
     assert runs.set_index("trial_id").loc[first.trial_id, "error_type"] == (
         "WorkerDiedError"
     )
+
+
+def test_cap_threads_sets_the_backend_pools_in_a_fresh_process():
+    code = (
+        "import tensorflow as tf\n"
+        "from reluplug.bench.resources import cap_threads\n"
+        "n = cap_threads(3)\n"
+        "t = tf.config.threading\n"
+        "print(n, t.get_intra_op_parallelism_threads(),"
+        " t.get_inter_op_parallelism_threads())\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    env.update(thread_env(3))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["3", "3", "3"]

@@ -1,11 +1,13 @@
 """``--executor ray`` on a real two-node Ray cluster started on this machine.
 
-The suite's activation comes from a user module (and reads an ``.npz`` file)
-that exist only in the driver's working directory: the cluster's nodes are
-started elsewhere and neither is on their ``PYTHONPATH``, so the trials can
-only run if the executor ships both. Each run's ``runs.csv`` must equal the
-sequential run's (timings aside); killed Ray workers and a killed driver
-must not lose or repeat a trial.
+Everything the suite trains is the user's: the task is a ``.keras`` model
+with an ``.npz`` data file, and one activation comes from a user module that
+reads another ``.npz`` file by a relative path. All of it exists only in the
+driver's working directory: the cluster's nodes are started elsewhere and
+that directory is neither on their ``PYTHONPATH`` nor their working
+directory, so the trials can only run if the executor ships it. Each run's
+``runs.csv`` must equal the sequential run's (timings aside); killed Ray
+workers and a killed driver must not lose or repeat a trial.
 """
 
 import os
@@ -15,13 +17,16 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import write_suite
+from sklearn.datasets import load_digits
 
 pytest.importorskip("ray")
 
+from ray_cluster import ENV as CLUSTER_ENV  # noqa: E402
 from ray_cluster import Cluster  # noqa: E402
 from ray_cluster import task_pids  # noqa: E402
 
@@ -65,8 +70,8 @@ epochs = 2
 batch_size = 32
 
 [[tasks]]
-name = "spirals"
-params = {{n_samples = 120, hidden = 8, layers = 2}}
+model = "files/model.keras"
+data = "files/data.npz"
 
 [[activations]]
 name = "relu"
@@ -90,6 +95,16 @@ def setup(tmp_path_factory):
     (driver / "data").mkdir(parents=True)
     (driver / f"{MODULE}.py").write_text(USER_MODULE)
     np.savez(driver / "data" / "scale.npz", scale=np.array(1.5))
+    (driver / "files").mkdir()
+    keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(16, activation="relu", name="hidden"),
+            keras.layers.Dense(10, activation="softmax", name="out"),
+        ]
+    ).save(driver / "files" / "model.keras")
+    x, y = load_digits(return_X_y=True)
+    np.savez(driver / "files" / "data.npz", x=(x[:400] / 16.0), y=y[:400])
     path = write_suite(str(driver), SUITE, name="suite.toml")
     nodes = root / "nodes"
     nodes.mkdir()
@@ -126,7 +141,7 @@ class _Lines:
 
 
 def _driver(driver, out, *args):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **CLUSTER_ENV)
     env.pop("RAY_ADDRESS", None)
     cmd = [sys.executable, "-m", "reluplug.bench", "run", "suite.toml"]
     cmd += ["--out", out, "--no-report", "--executor", "ray", *args]
