@@ -63,31 +63,49 @@ name = "relu"
 
 
 def measure(ctx):
-    """The claim's tables from its run folder."""
+    """The claim's tables from its run folder.
+
+    The variants are compared like activations: the runs table is
+    relabelled (``activation`` = the ``linear`` variant, one task) and
+    handed to the report's ``stats.summarize`` with ``dense`` as baseline,
+    so the pairing over seeds, the corrections and the verdict words are
+    the report's. (The variants' initial weights differ by design: their
+    hidden layers are different layers.)
+    """
     data = _runs.load(ctx.run_dirs[NAME])
-    ok = _runs.completed(data.runs)
-    rows = []
-    dense = ok[ok["linear"] == "dense"].set_index("seed")
-    for variant, g in ok.groupby("linear"):
-        g = g.set_index("seed")
-        seeds = sorted(set(g.index) & set(dense.index))
-        paired = stats.paired_test(
-            g.loc[seeds, "test_metric"], dense.loc[seeds, "test_metric"]
-        )
-        row = {
-            "linear": variant,
-            "n_params": float(g["n_params"].median()),
-            "epoch_time_s": float(g["mean_epoch_time_s"].mean()),
-            "test_accuracy": float(g["test_metric"].mean()),
-            "diff_vs_dense": paired["diff_mean"],
-            "diff_ci_low": paired["diff_ci_low"],
-            "diff_ci_high": paired["diff_ci_high"],
+    runs = data.runs.assign(
+        activation=data.runs["linear"],
+        task=data.runs["task_name"]
+        if "task_name" in data.runs
+        else data.runs["task"].str.split("[").str[0],
+        is_baseline=data.runs["linear"] == "dense",
+    )
+    relabel = runs.set_index("trial_id")[["task", "activation"]]
+    history = data.history.drop(columns=["task", "activation"]).join(
+        relabel, on="trial_id"
+    )
+    summary = stats.summarize(runs, history, baseline="dense")
+    if "verdict" not in summary.columns:
+        summary["verdict"] = [
+            _runs.word(r._asdict(), r.metric_mode) for r in summary.itertuples()
+        ]
+    ok = _runs.completed(runs)
+    params = ok.groupby("activation")["n_params"].median()
+    variants = pd.DataFrame(
+        {
+            "linear": summary["activation"],
+            "n_params": summary["activation"].map(params),
+            "epoch_time_s": summary["epoch_time_s"],
+            "test_accuracy": summary["mean"],
+            "diff_vs_dense": summary["diff_mean"],
+            "diff_ci_low": summary["diff_ci_low"],
+            "diff_ci_high": summary["diff_ci_high"],
+            "verdict": [
+                "baseline" if b else v
+                for b, v in zip(summary["is_baseline"], summary["verdict"])
+            ],
         }
-        row["verdict"] = (
-            "baseline" if variant == "dense" else _runs.word(paired, "max")
-        )
-        rows.append(row)
-    variants = pd.DataFrame(rows)
+    )
     per_seed = ok[["linear", "seed", "test_metric", "mean_epoch_time_s"]]
     return {"variants": variants, "per_seed": per_seed.reset_index(drop=True)}
 
