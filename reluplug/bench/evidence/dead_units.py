@@ -157,6 +157,7 @@ def verdict(tables):
 def plot(tables, fig):
     """Final dead/inactive fraction and accuracy against learning rate."""
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
     final, curves = tables["final"], tables["curves"]
     order = [*ACTIVATIONS, REVIVE]
@@ -174,6 +175,7 @@ def plot(tables, fig):
     )
     axes[0].set_ylabel("dead (ReLU) / inactive fraction")
     axes[0].set_title(f"over training, lr {high:g}")
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax, col, label in (
         (axes[1], "final_fraction", "final dead / inactive fraction"),
         (axes[2], "test_accuracy", "test accuracy"),

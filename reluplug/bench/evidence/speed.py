@@ -189,6 +189,7 @@ def verdict(tables):
 def plot(tables, fig):
     """Validation accuracy per epoch; epoch time; op cost."""
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
     curves, per_task, ops = (
         tables["curves"],
@@ -207,6 +208,7 @@ def plot(tables, fig):
         ax=axes[0],
     )
     axes[0].set_title(f"{task}")
+    axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("validation accuracy (mean)")
     sns.barplot(
         per_task,

@@ -129,6 +129,7 @@ def verdict(tables):
 def plot(tables, fig):
     """Gradient norm per layer over epochs; validation accuracy."""
     import seaborn as sns
+    from matplotlib.ticker import MaxNLocator
 
     per_epoch, curves = tables["per_epoch"], tables["curves"]
     axes = fig.subplots(1, 2)
@@ -139,10 +140,17 @@ def plot(tables, fig):
         value=per_epoch["value"].clip(lower=1e-12),
     )
     sns.lineplot(
-        data, x="epoch", y="value", hue="series", errorbar=None, ax=axes[0]
+        data,
+        x="epoch",
+        y="value",
+        hue="series",
+        style="activation",
+        errorbar=None,
+        ax=axes[0],
     )
     axes[0].set_yscale("log")
     axes[0].set_ylabel("gradient norm (0 drawn at 1e-12)")
+    axes[0].set_title("per Dense layer (1 = input side)")
     sns.lineplot(
         curves,
         x="epoch",
@@ -152,4 +160,6 @@ def plot(tables, fig):
         ax=axes[1],
     )
     axes[1].set_ylabel("validation accuracy")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return axes
