@@ -7,30 +7,55 @@ Doors:
 * ``reluplug.swap_activations(model, "prelu")``: your model, another
   activation.
 * ``reluplug-bench run SUITE.toml``: fair activation benchmarks.
+
+The names below load on first use (PEP 562), so ``reluplug.bench.report``
+and ``reluplug.bench.store`` import without Keras. When Keras is already
+imported, the layers are loaded at once, so ``keras.models.load_model``
+finds them after a plain ``import reluplug``. The first name that needs
+Keras imports it through ``_backend.import_keras``: a missing backend is
+an ``ImportError`` naming the extra to install.
 """
+
+import importlib
+import sys
 
 from reluplug._backend import import_keras
 
-import_keras()  # A missing backend: an error naming the extra to install.
-
-from reluplug import activations  # noqa: E402
-from reluplug import callbacks  # noqa: E402
-from reluplug import constraints  # noqa: E402
-from reluplug import layers  # noqa: E402
-from reluplug.registry import available  # noqa: E402
-from reluplug.registry import get  # noqa: E402
-from reluplug.registry import register  # noqa: E402
-from reluplug.swap import swap_activations  # noqa: E402
-
 __version__ = "0.1.0"
 
-__all__ = [
-    "activations",
-    "available",
-    "callbacks",
-    "constraints",
-    "get",
-    "layers",
-    "register",
-    "swap_activations",
-]
+# Public name -> (module, attribute or None for the module itself).
+_LAZY = {
+    "activations": ("reluplug.activations", None),
+    "available": ("reluplug.registry", "available"),
+    "bench": ("reluplug.bench", None),
+    "callbacks": ("reluplug.callbacks", None),
+    "constraints": ("reluplug.constraints", None),
+    "get": ("reluplug.registry", "get"),
+    "layers": ("reluplug.layers", None),
+    "register": ("reluplug.registry", "register"),
+    "swap_activations": ("reluplug.swap", "swap_activations"),
+}
+
+__all__ = sorted(set(_LAZY) - {"bench"})
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'reluplug' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    if name != "bench":  # the bench imports Keras only where it trains
+        import_keras()
+    value = importlib.import_module(module)
+    if attribute is not None:
+        value = getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if "keras" in sys.modules:
+    # Registers the layers with Keras' serialization (for load_model).
+    importlib.import_module("reluplug.layers")

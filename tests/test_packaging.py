@@ -144,7 +144,8 @@ HIDE_BACKENDS = textwrap.dedent(
                                           name=name)
 
     sys.meta_path.insert(0, HideBackends())
-    import reluplug
+    import reluplug  # loads its names on first use (PEP 562)
+    from reluplug import layers
     """
 )
 

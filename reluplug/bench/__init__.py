@@ -1,31 +1,41 @@
 """Benchmark runner: suite file in, run folder with tidy results out.
 
 Needs the ``[bench]`` extra. See ``reluplug-bench --help`` and
-``docs/run-folder.md``.
+``docs/run-folder.md``. The names below load on first use (PEP 562): the
+report (``reluplug.bench.report``) and the run folder
+(``reluplug.bench.store``) import without Keras; the runner needs it.
 """
 
-from reluplug.bench.compare import CompareResult
-from reluplug.bench.compare import compare
-from reluplug.bench.config import ConfigError
-from reluplug.bench.config import Suite
-from reluplug.bench.config import TrialSpec
-from reluplug.bench.config import load as load_suite
-from reluplug.bench.executors import IdenticalModelError
-from reluplug.bench.executors import Selection
-from reluplug.bench.executors import run_suite
-from reluplug.bench.store import RunStore
-from reluplug.bench.trial import run_trial
+import importlib
 
-__all__ = [
-    "CompareResult",
-    "ConfigError",
-    "IdenticalModelError",
-    "RunStore",
-    "Selection",
-    "Suite",
-    "TrialSpec",
-    "compare",
-    "load_suite",
-    "run_suite",
-    "run_trial",
-]
+# Public name -> (module, attribute).
+_LAZY = {
+    "CompareResult": ("reluplug.bench.compare", "CompareResult"),
+    "ConfigError": ("reluplug.bench.config", "ConfigError"),
+    "IdenticalModelError": ("reluplug.bench.executors", "IdenticalModelError"),
+    "RunStore": ("reluplug.bench.store", "RunStore"),
+    "Selection": ("reluplug.bench.executors", "Selection"),
+    "Suite": ("reluplug.bench.config", "Suite"),
+    "TrialSpec": ("reluplug.bench.config", "TrialSpec"),
+    "compare": ("reluplug.bench.compare", "compare"),
+    "load_suite": ("reluplug.bench.config", "load"),
+    "run_suite": ("reluplug.bench.executors", "run_suite"),
+    "run_trial": ("reluplug.bench.trial", "run_trial"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(
+            f"module 'reluplug.bench' has no attribute {name!r}"
+        )
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

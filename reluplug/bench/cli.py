@@ -304,33 +304,28 @@ def summary_lines(summary):
             f"evaluate {t.get('evaluate_s', 0):.2f}s, write "
             f"{t.get('write_s', 0):.2f}s; fit {summary.fit_s:.1f}s)."
         )
+    if summary.resume_line:
+        lines.insert(0, summary.resume_line)
     lines.append(f"Results: {summary.run_dir}")
     return lines
 
 
 def write_report(run_dir, console):
-    """Calls ``reluplug.bench.report.write_report`` if it exists.
+    """Writes the report of ``run_dir`` (``reluplug.bench.report``).
 
     Returns:
-        True if a report was written (or there is no report module), False
-        if writing it failed.
+        True if the report was written, False if it could not be (the
+        reason is printed; the command then exits with status 1).
     """
-    try:
-        from reluplug.bench import report
-    except ImportError as error:
-        console.print(f"No report: reluplug.bench.report unavailable ({error})")
-        return True
-    writer = getattr(report, "write_report", None)
-    if writer is None:
-        console.print("No report: reluplug.bench.report.write_report missing.")
-        return True
     t = time.perf_counter()
     try:
-        result = writer(run_dir)
+        from reluplug.bench.report import write_report as write
+
+        written = write(run_dir)
     except Exception as error:
         console.print(f"Report failed: {type(error).__name__}: {error}")
         return False
-    where = result if isinstance(result, (str, os.PathLike)) else run_dir
+    where = written.get("report.html", run_dir)
     console.print(f"Report written ({time.perf_counter() - t:.1f}s): {where}")
     return True
 
@@ -441,7 +436,9 @@ def _report(args, console):
         return EXIT_CONFIG
     n = store.write_tables()
     console.print(f"{n} trials in runs.csv")
-    return EXIT_OK if write_report(args.run_dir, console) else 1
+    if not write_report(args.run_dir, console):
+        return EXIT_TRIAL_FAILED
+    return EXIT_OK
 
 
 def _evidence(args, console):

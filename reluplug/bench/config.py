@@ -9,7 +9,8 @@ error names the file, the key path and the value::
 
 ``Suite.expand()`` turns a suite into ``TrialSpec`` objects, one per
 (task, seed, activation); a spec is pure data and its ``trial_id`` is a hash
-of its canonical content, so "done already?" is a file check.
+of what it trains (``TrialSpec.identity``), so "done already?" is a file
+check and an edited suite keeps every finished trial it still lists.
 
 Example suite::
 
@@ -33,6 +34,7 @@ Example suite::
     [[tasks]]
     name = "digits_mlp"
     params = {hidden = 64}
+    label = "digits_mlp_64"   # optional; needed when a task is listed twice
 
     [[activations]]
     name = "leaky_relu"
@@ -58,11 +60,11 @@ import types
 
 import tomllib
 
+from reluplug.bench import schema
 from reluplug.bench.resources import Resources
+from reluplug.bench.schema import OPTIMIZERS
 
-SCHEMA_VERSION = 1
 SUITE_VERSIONS = (1,)
-OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 TRAINING_SWEEPS = ("epochs", "batch_size", "optimizer", "learning_rate")
 
 
@@ -167,8 +169,9 @@ class TaskConfig:
     Attributes:
         name: registry name of the task.
         params: every parameter of the task, resolved.
-        label: name used in every table and plot (``name``, or
-            ``name[depth=5]`` for one value of a sweep).
+        label: name used in every table and plot, unique in the suite:
+            the ``label`` of its ``[[tasks]]`` entry (default ``name``),
+            with ``[depth=5]`` appended for one value of a sweep.
         sweep: swept key -> this variant's value (empty if none).
         training: the training recipe of this variant, when a
             ``[training]`` value is swept (else None: the suite's).
@@ -229,7 +232,7 @@ class TrialSpec:
         so the trial ids of suites without sweeps do not change.
         """
         data = {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": schema.SCHEMA_VERSION,
             "suite": self.suite,
             "task": self.task,
             "task_params": dict(self.task_params),
@@ -270,10 +273,51 @@ class TrialSpec:
             sweep=_freeze(data.get("sweep", {})),
         )
 
+    def identity(self):
+        """What the trial trains, and nothing else (the ``trial_id`` input).
+
+        Task and params, activation and params, seed, training recipe,
+        monitor settings and the record format. Not the suite name, the
+        labels, the sweep or ``is_baseline``: renaming or re-labelling a
+        suite, or changing its baseline, keeps every finished trial.
+        """
+        return {
+            "schema_version": schema.SCHEMA_VERSION,
+            "task": self.task,
+            "task_params": dict(self.task_params),
+            "activation": self.activation_name,
+            "activation_params": dict(self.activation_params),
+            "seed": self.seed,
+            "training": self.training.to_dict(),
+            "monitors": self.monitors.to_dict(),
+        }
+
+    # Record fields that name a trial but do not change what it trains.
+    NAMES = ("suite", "task_label", "sweep", "activation", "is_baseline")
+
+    def rename(self, record):
+        """Gives a record of this trial the suite's current names.
+
+        Sets (or removes) the ``NAMES`` fields of ``record`` in place, as
+        ``to_dict`` has them; returns True if anything changed.
+        """
+        names = {k: v for k, v in self.to_dict().items() if k in self.NAMES}
+        changed = False
+        for key in self.NAMES:
+            if record.get(key) != names.get(key):
+                changed = True
+                if key in names:
+                    record[key] = names[key]
+                else:
+                    del record[key]
+        return changed
+
     @property
     def trial_id(self):
-        """First 16 hex digits of the SHA-256 of the canonical spec JSON."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """First 16 hex digits of the SHA-256 of ``identity()`` as JSON."""
+        text = json.dumps(
+            self.identity(), sort_keys=True, separators=(",", ":")
+        )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
@@ -585,7 +629,7 @@ def _training(check, table):
     optimizer = check.string(
         table.get("optimizer", "adam"), "training.optimizer"
     )
-    check.choice(optimizer.lower(), "training.optimizer", OPTIMIZERS)
+    check.choice(optimizer.lower(), "training.optimizer", list(OPTIMIZERS))
     learning_rate = check.number(
         table.get("learning_rate", 1e-3),
         "training.learning_rate",
@@ -682,31 +726,7 @@ def _monitors(check, value):
             ),
             revive=check.boolean(value.get("revive", False), "monitors.revive"),
         )
-    if monitors.enabled:
-        _check_monitor_classes(check, monitors)
     return monitors
-
-
-def _check_monitor_classes(check, monitors):
-    needed = []
-    if monitors.dead_units:
-        needed.append("DeadUnitMonitor")
-    if monitors.gradient_flow:
-        needed.append("GradientFlowMonitor")
-    try:
-        import reluplug.callbacks as callbacks
-    except ImportError:
-        callbacks = None
-    missing = [n for n in needed if not hasattr(callbacks, n)]
-    if missing:
-        check.fail(
-            "monitors",
-            "needs reluplug.callbacks."
-            + ", reluplug.callbacks.".join(missing)
-            + ", which this installation of reluplug lacks; set "
-            "monitors = false",
-            True,
-        )
 
 
 def _tasks(check, tasks):
@@ -718,14 +738,17 @@ def _tasks(check, tasks):
             "tasks", "must be a non-empty array of tables ([[tasks]])", tasks
         )
     out = []
-    seen = set()
+    seen = {}
+    labels = {}
     for i, table in enumerate(tasks):
         path = f"tasks[{i}]"
         check.table(table, path)
         if _is_user_task(table):
             out.append(_user_task(check, table, path))
             continue
-        check.keys(table, path, required=("name",), optional=("params",))
+        check.keys(
+            table, path, required=("name",), optional=("params", "label")
+        )
         name = check.string(table["name"], f"{path}.name")
         if not user.is_import_path(name):  # else a Task named by import path
             check.choice(name, f"{path}.name", registry.names())
@@ -750,6 +773,15 @@ def _tasks(check, tasks):
                     f"(parameters: {allowed})",
                     params[key],
                 )
+        base = check.string(table.get("label", name), f"{path}.label")
+        if base in labels:
+            check.fail(
+                f"{path}.label",
+                f"duplicate task label (also used by tasks[{labels[base]}]); "
+                "a task listed twice needs a unique `label` for each entry",
+                base,
+            )
+        labels[base] = i
         swept = [
             k for k, v in choices.items() if isinstance(params.get(k), list)
         ]
@@ -758,21 +790,24 @@ def _tasks(check, tasks):
             key = (name, json.dumps(resolved, sort_keys=True))
             if key in seen:
                 check.fail(
-                    f"{path}", "duplicate task (same name and params)", name
+                    path,
+                    "duplicate task (same name and params as "
+                    f"tasks[{seen[key]}])",
+                    name,
                 )
-            seen.add(key)
+            seen[key] = i
             sweep = {k: resolved[k] for k in swept}
             out.append(
                 TaskConfig(
                     name=name,
                     params=_freeze(resolved),
-                    label=sweep_label(name, sweep),
+                    label=sweep_label(base, sweep),
                     sweep=_freeze(sweep),
                 )
             )
     labels = [task.label for task in out]
     for task in out:
-        if task.name in user.TASK_NAMES and labels.count(task.label) > 1:
+        if labels.count(task.label) > 1:  # e.g. a user task's default label
             check.fail(
                 "tasks",
                 f"two tasks have the label {task.label!r}; give each a "
@@ -838,15 +873,16 @@ def _with_training_sweep(tasks, trainings):
         return tasks
     out = []
     for task in tasks:
+        # The entry's own label, without the suffix of its params' sweep.
+        base = task.label.removesuffix(
+            sweep_label("", task.sweep) if task.sweep else ""
+        )
         for sweep, training in trainings:
             merged = {**task.sweep, **sweep}
             out.append(
                 dataclasses.replace(
                     task,
-                    # A user task's label stands for its name.
-                    label=sweep_label(
-                        task.name if task.sweep else task.label, merged
-                    ),
+                    label=sweep_label(base, merged),
                     sweep=_freeze(merged),
                     training=training,
                 )
@@ -986,6 +1022,7 @@ def _activations(check, activations):
         )
     out = []
     labels = {}
+    seen = {}
     for i, table in enumerate(activations):
         path = f"activations[{i}]"
         check.table(table, path)
@@ -1010,6 +1047,15 @@ def _activations(check, activations):
                 label,
             )
         labels[label] = i
+        key = (name, json.dumps(params, sort_keys=True))
+        if key in seen:
+            check.fail(
+                path,
+                "duplicate activation (same name and params as "
+                f"activations[{seen[key]}]: it would train the same trials)",
+                name,
+            )
+        seen[key] = i
         out.append(
             ActivationConfig(label=label, name=name, params=_freeze(params))
         )

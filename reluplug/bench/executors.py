@@ -24,7 +24,6 @@ import collections
 import contextlib
 import dataclasses
 import fnmatch
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -34,8 +33,10 @@ import socket
 import tempfile
 import time
 
+from reluplug.bench import schema
 from reluplug.bench import shipping
 from reluplug.bench.config import ConfigError
+from reluplug.bench.environment import environment
 from reluplug.bench.resources import Resources
 from reluplug.bench.resources import cap_threads
 from reluplug.bench.resources import thread_env
@@ -609,6 +610,10 @@ class RunSummary:
     write_s: float
     timings: dict
     n_rows: int
+    resumed: bool = False
+    n_kept: int = 0
+    n_added: int = 0
+    n_left_out: int = 0
 
     @property
     def overhead_fraction(self):
@@ -617,6 +622,28 @@ class RunSummary:
         if total <= 0:
             return 0.0
         return (total - self.fit_s) / total
+
+    @property
+    def resume_line(self):
+        """What a resume kept, added and left out (None for a new folder).
+
+        ``kept``: finished trials of the folder the suite still lists;
+        ``added``: trials of the suite the folder had no file for;
+        ``left out``: trial files of the folder the suite no longer lists
+        (they stay in ``trials/``, out of every table).
+        """
+        if not self.resumed:
+            return None
+        line = (
+            f"Resumed {self.run_dir}: kept {self.n_kept} finished trials, "
+            f"{self.n_added} added by the suite"
+        )
+        if self.n_left_out:
+            line += (
+                f", {self.n_left_out} left out (no longer in the suite; "
+                "their files stay in trials/, out of the tables)"
+            )
+        return line + "."
 
     @property
     def n_failed(self):
@@ -628,19 +655,17 @@ def check_identical(groups, record):
     """Records ``record``'s ``init_sha256`` and checks it against its group.
 
     Args:
-        groups: dict ``(task, task_params, seed) -> (label, sha)`` updated in
-            place.
+        groups: dict ``schema.group_key -> (label, sha)`` updated in place.
         record: a trial record.
 
     Raises:
-        IdenticalModelError: another activation of the same (task, seed)
-            started from different weights.
+        IdenticalModelError: another activation of the same group (task
+            label, seed) started from different weights.
     """
     sha = record.get("init_sha256")
     if not sha:
         return
-    params = json.dumps(record["task_params"], sort_keys=True)
-    key = (record["task"], params, record["seed"])
+    key = schema.group_key(record)
     if key not in groups:
         groups[key] = (record["activation"], sha)
         return
@@ -672,9 +697,15 @@ def run_suite(
 ):
     """Runs (or resumes) ``suite`` into the folder ``out``.
 
+    A folder holding an earlier run is resumed, even of an edited suite:
+    trials are matched by id (``TrialSpec.identity``: what they train), so
+    every finished trial the suite still lists is kept (relabelled if the
+    suite renamed it), only the others run, and trial files the suite no
+    longer lists stay on disk, left out of the tables.
+
     Args:
         suite: a ``config.Suite``.
-        out: run folder; resumed if it holds a run of the same suite.
+        out: run folder; resumed if it holds a run.
         overwrite: delete a previous run folder first.
         selection: a ``Selection`` (all trials by default).
         executor: ``"sequential"``, ``"processes"``, ``"ray"`` or an
@@ -724,12 +755,17 @@ def run_suite(
     ids = [s.trial_id for s in specs]
     store = RunStore(out)
     previous = store.prepare(suite, overwrite=overwrite)
+    on_disk = set(store.trial_ids_on_disk())
     store.write_suite(suite)
-    store.write_manifest(suite, ids, previous)
+    env = environment()[:2]
+    store.write_manifest(suite, ids, previous, environment=env)
 
     groups = {}
     done = set()
+    by_id = {s.trial_id: s for s in specs}
     for record in store.records(ids):
+        if by_id[record["trial_id"]].rename(record):
+            store.write_trial(record)  # the suite renamed it: same training
         check_identical(groups, record)
         if record["status"] in DONE:
             done.add(record["trial_id"])
@@ -761,7 +797,7 @@ def run_suite(
         executor.close()
         if reporter is not None:
             reporter.stop()
-        store.write_manifest(suite, ids, store.read_manifest())
+        store.write_manifest(suite, ids, store.read_manifest(), environment=env)
         n_rows = store.write_tables(ids)
     timings["write_s"] = totals["write"]
     return RunSummary(
@@ -776,4 +812,8 @@ def run_suite(
         write_s=totals["write"],
         timings=timings,
         n_rows=n_rows,
+        resumed=previous is not None,
+        n_kept=len(done),
+        n_added=len(set(ids) - on_disk),
+        n_left_out=len(on_disk - set(ids)),
     )

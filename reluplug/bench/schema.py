@@ -5,15 +5,49 @@ tables and the report (``report/frames.py``) reads the trial records, so
 both name the columns and build the rows with what is here.
 """
 
+import datetime
 import math
 
 SCHEMA_VERSION = 1
-STATUSES = ("completed", "diverged", "failed")
+
+# Trial status: a trial that ends is one of these. Resume keeps DONE ones and
+# runs FAILED ones again.
+COMPLETED = "completed"
+DIVERGED = "diverged"  # a non-finite loss (training or validation)
+FAILED = "failed"  # an exception; the record holds its traceback
+STATUSES = (COMPLETED, DIVERGED, FAILED)
+DONE = (COMPLETED, DIVERGED)
+
+# Optimizer names a suite may use -> the keras.optimizers class.
+OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "nadam": "Nadam",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+}
+
+# Monitor quantities, as reluplug.callbacks publish them into ``logs``
+# (``<quantity>/<layer>`` per layer): the ``quantity`` column of
+# monitors.csv. The first two are also published as aggregates over
+# layers and kept per epoch in the history (and as runs' ``final_*``).
+UNIT_FRACTIONS = ("dead_fraction", "inactive_fraction", "saturated_fraction")
+GRAD_NORM = "grad_norm"
+MONITOR_QUANTITIES = (*UNIT_FRACTIONS, GRAD_NORM)
+HISTORY_FRACTIONS = ("dead_fraction", "inactive_fraction")
+
+# A group is what the runner, the identical-init check, the frames, the
+# statistics and the figures compare within: one task entry of the suite
+# (its label; the same task with two param sets is two labels) and one seed.
+# Every activation of a group starts from the same initial weights. These
+# are the tables' columns; for a trial record use ``group_key``.
+GROUP_KEY = ("task", "seed")
 
 RUN_COLUMNS = (
     "trial_id",
     "suite",
     "task",
+    "task_name",
     "activation",
     "activation_name",
     "is_baseline",
@@ -64,6 +98,22 @@ MONITOR_COLUMNS = (
 )
 
 
+def utc_now():
+    """Current UTC time as ``YYYY-MM-DDTHH:MM:SSZ`` (every time stamp)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def group_key(record):
+    """The group of a trial record (or a table row): ``(task label, seed)``.
+
+    The task label is unique per (task, params) in a suite (``task_label``
+    in a record, the ``task`` column of a table), so a suite listing
+    ``deep_mlp`` at two depths, or sweeping its depth, has two groups.
+    """
+    return (task_label(record), record["seed"])
+
+
 # Rows of the tables, from one trial record (runner and report share these).
 
 
@@ -97,6 +147,7 @@ def run_row(record):
     error = record.get("error") or {}
     row = {k: record.get(k) for k in RUN_COLUMNS}
     row["task"] = task_label(record)
+    row["task_name"] = record.get("task")
     row["mean_epoch_time_s"] = steady_epoch_time(history)
     row["final_dead_fraction"] = last_value(history, "dead_fraction")
     row["final_inactive_fraction"] = last_value(history, "inactive_fraction")

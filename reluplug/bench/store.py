@@ -1,10 +1,14 @@
 """The run folder: atomic writes, resume, and the CSV tables.
 
-Layout and columns are the contract in ``docs/run-folder.md``. Trial JSON
+Layout and columns are the contract in ``docs/run-folder.md``. Imports
+neither Keras nor a backend (the report reads run folders with pandas
+alone). Trial JSON
 files are the source of truth; every file is written to a temporary file in
 the same folder and ``os.replace``d, so a run killed at any moment leaves
 either the old file or the new one, never a partial one. The CSV files are
-derived from the trial files and rewritten at the end of every run.
+derived from the trial files of the manifest's ``trial_ids`` (the current
+suite) and rewritten at the end of every run; trial files of an earlier
+version of the suite stay on disk, left out of the tables.
 """
 
 import csv
@@ -23,8 +27,7 @@ from reluplug.bench.schema import STATUSES
 from reluplug.bench.schema import history_rows
 from reluplug.bench.schema import monitor_rows
 from reluplug.bench.schema import run_row
-from reluplug.bench.trial import environment
-from reluplug.bench.trial import utc_now
+from reluplug.bench.schema import utc_now
 
 FINISHED = STATUSES
 
@@ -109,9 +112,11 @@ class RunStore:
     def prepare(self, suite, *, overwrite=False):
         """Makes the folder ready for ``suite``; returns the old manifest.
 
-        An existing run of the same suite text is resumed. A folder holding
-        a different suite, or files that are not a run, is refused unless
-        ``overwrite``; ``overwrite`` deletes the previous run folder.
+        An existing run folder is resumed, whatever suite it held: trials
+        are matched by id (what they train), so the runner keeps the
+        finished trials the suite still lists and leaves the others on
+        disk, out of the tables. A folder holding files that are not a run
+        is refused; ``overwrite`` deletes the previous run folder.
 
         Raises:
             RunFolderError: the folder is in use by something else.
@@ -122,29 +127,20 @@ class RunStore:
             )
         manifest = self.read_manifest()
         exists = os.path.isdir(self.path) and os.listdir(self.path)
+        is_run = manifest is not None or os.path.isdir(self.trials_dir)
+        if exists and not is_run:
+            problem = (
+                "--overwrite refuses to delete {!r}: it does not look like "
+                "a run folder (no manifest.json or trials/)."
+                if overwrite
+                else "--out {!r} is not empty and is not a run folder; "
+                "choose another folder."
+            )
+            raise RunFolderError(problem.format(self.path))
         if exists and overwrite:
-            if manifest is None and not os.path.isdir(self.trials_dir):
-                raise RunFolderError(
-                    f"--overwrite refuses to delete {self.path!r}: it does "
-                    "not look like a run folder (no manifest.json or "
-                    "trials/)."
-                )
             shutil.rmtree(self.path)
             manifest = None
         elif exists:
-            if manifest is None and not os.path.isdir(self.trials_dir):
-                raise RunFolderError(
-                    f"--out {self.path!r} is not empty and is not a run "
-                    "folder; choose another folder."
-                )
-            old = (manifest or {}).get("suite_sha256")
-            if old is not None and old != suite.sha256:
-                raise RunFolderError(
-                    f"--out {self.path!r} holds a run of a different suite "
-                    f"file ({(manifest or {}).get('suite')!r}, sha256 "
-                    f"{old[:12]}..., now {suite.sha256[:12]}...). Pass "
-                    "--overwrite to replace it, or choose another --out."
-                )
             _check_files((manifest or {}).get("files") or {}, suite, self.path)
         os.makedirs(self.trials_dir, exist_ok=True)
         self._clean_temp()
@@ -160,9 +156,17 @@ class RunStore:
         """Copies the suite text as ``suite.toml``."""
         atomic_write(os.path.join(self.path, "suite.toml"), suite.text)
 
-    def write_manifest(self, suite, trial_ids, previous=None):
-        """Writes ``manifest.json`` (``created_utc`` survives a resume)."""
-        machine, versions, _ = environment()
+    def write_manifest(self, suite, trial_ids, previous=None, *, environment):
+        """Writes ``manifest.json`` (``created_utc`` survives a resume).
+
+        Args:
+            suite: the ``config.Suite`` run.
+            trial_ids: the expanded suite's trial ids, in order.
+            previous: the manifest this one replaces, or None.
+            environment: ``(machine, versions)`` dicts of the runner
+                (``bench.environment.capture``).
+        """
+        machine, versions = environment
         now = utc_now()
         manifest = {
             "schema_version": SCHEMA_VERSION,
@@ -202,14 +206,20 @@ class RunStore:
             return None
         return record
 
+    def trial_ids_on_disk(self):
+        """Ids of every trial file in ``trials/``, sorted."""
+        if not os.path.isdir(self.trials_dir):
+            return []
+        return sorted(
+            name[:-5]
+            for name in os.listdir(self.trials_dir)
+            if name.endswith(".json") and not name.startswith(".")
+        )
+
     def records(self, trial_ids=None):
         """Records in ``trial_ids`` order (all, by file name, if None)."""
         if trial_ids is None:
-            trial_ids = sorted(
-                name[:-5]
-                for name in os.listdir(self.trials_dir)
-                if name.endswith(".json") and not name.startswith(".")
-            )
+            trial_ids = self.trial_ids_on_disk()
         out = []
         for trial_id in trial_ids:
             record = self.read_trial(trial_id)

@@ -93,6 +93,39 @@ BAD = [
         ["activations[1].label", "duplicate", "'relu'"],
     ),
     (
+        "task_twice_without_label",
+        _replace(
+            "[[activations]]",
+            '[[tasks]]\nname = "spirals"\nparams = {hidden = 4}\n\n'
+            "[[activations]]",
+        ),
+        [
+            "tasks[1].label",
+            "duplicate task label",
+            "unique `label`",
+            "'spirals'",
+        ],
+    ),
+    (
+        "task_twice_same_params",
+        _replace(
+            "[[activations]]",
+            '[[tasks]]\nname = "spirals"\nlabel = "again"\n'
+            "params = {n_samples = 120, hidden = 8, layers = 2}\n\n"
+            "[[activations]]",
+        ),
+        ["tasks[1]", "same name and params as tasks[0]", "'spirals'"],
+    ),
+    (
+        "activation_twice_same_params",
+        _replace(
+            'label = "lrelu"',
+            'label = "lrelu"\n\n[[activations]]\nname = "leaky_relu"\n'
+            'params = {negative_slope = 0.2}\nlabel = "again"',
+        ),
+        ["activations[2]", "same name and params as activations[1]"],
+    ),
+    (
         "baseline_not_a_label",
         _replace('baseline = "relu"', 'baseline = "gelu"'),
         ["baseline", "'gelu'"],
@@ -216,10 +249,44 @@ def test_expand_order_ids_and_baseline(tiny_suite):
     assert [s.trial_id for s in again] == ids
     other = config.loads(TINY.replace("epochs = 2", "epochs = 3")).expand()
     assert not set(s.trial_id for s in other) & set(ids)
+    # Names are not what is trained: suite name, labels and baseline
+    # leave the ids alone.
+    renamed = (
+        TINY.replace('name = "tiny"', 'name = "renamed"')
+        .replace('label = "lrelu"', 'label = "leaky"')
+        .replace('baseline = "relu"', 'baseline = "leaky"')
+        .replace('name = "spirals"', 'name = "spirals"\nlabel = "sp"')
+    )
+    assert [s.trial_id for s in config.loads(renamed).expand()] == ids
     # Round trip through the dict used by worker processes.
     for spec in specs:
         back = config.TrialSpec.from_dict(spec.to_dict())
         assert back.trial_id == spec.trial_id
+
+
+def test_task_labels_name_the_groups():
+    text = TINY.replace(
+        "[[activations]]",
+        '[[tasks]]\nname = "spirals"\nlabel = "spirals_wide"\n'
+        "params = {n_samples = 120, hidden = 16, layers = 2}\n\n"
+        "[[activations]]",
+        1,
+    )
+    suite = config.loads(text)
+    assert [(t.label, t.name) for t in suite.tasks] == [
+        ("spirals", "spirals"),
+        ("spirals_wide", "spirals"),
+    ]
+    specs = suite.expand()
+    assert [s.label for s in specs] == ["spirals"] * 4 + ["spirals_wide"] * 4
+    assert {s.task for s in specs} == {"spirals"}
+    assert len({s.trial_id for s in specs}) == 8
+    # --task takes a label (that entry) or a name (every entry of it).
+    from reluplug.bench import Selection
+
+    wide = [s for s in specs if Selection(tasks=("spirals_wide",)).keep(s)]
+    assert len(wide) == 4 and {s.label for s in wide} == {"spirals_wide"}
+    assert all(Selection(tasks=("spirals",)).keep(s) for s in specs)
 
 
 def test_explicit_default_params_give_same_ids(tiny_suite):

@@ -158,14 +158,20 @@ def test_selection_and_max_trials(tmp_path, tiny_suite):
         run_suite(suite, out, selection=Selection(tasks=("digits",)))
 
 
-def test_other_suite_in_folder_needs_overwrite(tmp_path, tiny_suite):
+def test_new_recipe_leaves_old_trials_out_and_overwrite_starts_over(
+    tmp_path, tiny_suite
+):
     out = str(tmp_path / "out")
     run_suite(config.load(tiny_suite), out, selection=Selection(max_trials=1))
     other = config.loads(TINY.replace("epochs = 2", "epochs = 1"))
-    with pytest.raises(store.RunFolderError, match="--overwrite"):
-        run_suite(other, out)
+    s = run_suite(other, out, selection=Selection(max_trials=1))
+    # Another recipe trains other trials: nothing stale is kept.
+    assert (s.n_run, s.n_kept, s.n_added, s.n_left_out) == (1, 0, 4, 1)
+    assert "1 left out" in s.resume_line
+    assert len(os.listdir(os.path.join(out, "trials"))) == 2
+    assert len(pd.read_csv(os.path.join(out, "runs.csv"))) == 1
     s = run_suite(other, out, overwrite=True, selection=Selection(max_trials=1))
-    assert s.n_run == 1
+    assert s.n_run == 1 and not s.resumed
     assert len(os.listdir(os.path.join(out, "trials"))) == 1
 
 
@@ -227,6 +233,19 @@ def test_cli_report_rewrites_tables(finished_run, tmp_path, capsys):
     assert cli.main(["report", str(copy)]) == 0
     assert len(pd.read_csv(copy / "runs.csv")) == 4
     assert cli.main(["report", str(tmp_path / "nothing")]) == cli.EXIT_CONFIG
+
+
+def test_cli_report_that_cannot_be_written_exits_1(
+    finished_run, tmp_path, capsys
+):
+    _, out, _ = finished_run
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "summary.csv").mkdir()  # the report cannot replace a folder
+    assert cli.main(["report", str(copy)]) == cli.EXIT_TRIAL_FAILED == 1
+    assert "Report failed: IsADirectoryError" in capsys.readouterr().out
 
 
 def test_cli_run_by_suite_name_resolves():

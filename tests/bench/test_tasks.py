@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from reluplug.bench import config
+from reluplug.bench import data as bench_data
+from reluplug.bench import model as bench_model
 from reluplug.bench import tasks
-from reluplug.bench import trial
 from reluplug.bench.tasks import _keras_cache
 from reluplug.bench.tasks import registry
 
@@ -35,6 +36,13 @@ name = "{activation}"
 params = {_toml(act_params or {})}
 """
     return config.loads(text).expand()[0]
+
+
+def _build(spec):
+    """The spec's model as a trial builds it: ``(model, acts, sha)``."""
+    task = registry.get(spec.task)
+    splits = bench_data.load_splits(task, spec)
+    return bench_model.build_model(task, spec, splits)
 
 
 def _toml(d):
@@ -89,7 +97,7 @@ def _non_activation_weights(model, act_layers):
 @pytest.mark.parametrize("name", OFFLINE)
 def test_identical_initial_weights_across_activations(name):
     built = {
-        act: trial.build_model(_spec(name, act))
+        act: _build(_spec(name, act))
         for act in ("relu", "prelu", "tanh", "srelu")
     }
     ref_model, ref_acts, ref_sha = built["relu"]
@@ -106,14 +114,14 @@ def test_identical_initial_weights_across_activations(name):
     prelu_model, prelu_acts, _ = built["prelu"]
     assert prelu_model.count_params() > ref_model.count_params()
     # Another seed gives other weights.
-    _, _, other = trial.build_model(_spec(name, "relu", seed=1))
+    _, _, other = _build(_spec(name, "relu", seed=1))
     assert other != ref_sha
 
 
 def test_init_sha256_is_sha_of_weights():
     import hashlib
 
-    model, acts, sha = trial.build_model(_spec("digits_mlp"))
+    model, acts, sha = _build(_spec("digits_mlp"))
     digest = hashlib.sha256()
     for layer in model.layers:
         if layer in acts:
@@ -126,7 +134,7 @@ def test_init_sha256_is_sha_of_weights():
 
 
 def test_cnn_architecture():
-    model, acts, _ = trial.build_model(_spec("digits_cnn"))
+    model, acts, _ = _build(_spec("digits_cnn"))
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == [
         "Conv2D",
@@ -142,9 +150,7 @@ def test_cnn_architecture():
 
 
 def test_deep_mlp_depth_and_width():
-    model, acts, _ = trial.build_model(
-        _spec("deep_mlp", params={"depth": 7, "width": 5})
-    )
+    model, acts, _ = _build(_spec("deep_mlp", params={"depth": 7, "width": 5}))
     assert len(acts) == 7
     dense = [layer for layer in model.layers if layer not in acts]
     assert [layer.units for layer in dense] == [5] * 7 + [10]
@@ -230,7 +236,7 @@ def test_mnist_from_keras_cache(tmp_path):
     assert len(s.x_train) + len(s.x_val) == 20
     assert s.x_train.shape[1:] == (28, 28) and float(s.x_train.max()) <= 1.0
     np.testing.assert_allclose(s.x_test, arrays["x_test"] / 255.0, rtol=1e-6)
-    model, _, _ = trial.build_model(
+    model, _, _ = _build(
         _spec("mnist", params={"n_train": 20, "cache_dir": str(tmp_path)})
     )
     assert model.output_shape == (None, 10)

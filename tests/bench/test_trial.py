@@ -5,6 +5,7 @@ import pytest
 from conftest import TINY
 
 from reluplug.bench import config
+from reluplug.bench import data as bench_data
 from reluplug.bench import trial
 
 
@@ -77,27 +78,47 @@ def test_best_epoch_is_chosen_on_validation():
     assert record["best_val_metric"] == vals[best]
 
 
-def test_early_stopping_waits_patience_epochs():
-    text = (
-        TINY.replace("epochs = 2", "epochs = 40\nlearning_rate = 0.05")
+def _early(patience, min_delta, epochs=10):
+    return (
+        TINY.replace("epochs = 2", f"epochs = {epochs}")
         .replace("seeds = [0, 1]", "seeds = [0]")
         .replace(
             "batch_size = 32",
-            "batch_size = 32\nearly_stopping = {patience = 2}",
+            "batch_size = 32\nearly_stopping = "
+            f"{{patience = {patience}, min_delta = {min_delta}}}",
         )
     )
-    record = trial.run_trial(_specs(text)[0])
-    assert record["status"] == "completed"
-    if record["epochs_run"] < 40:
-        assert record["epochs_run"] == record["best_epoch"] + 2
+
+
+def test_early_stopping_waits_patience_epochs_and_restores_the_best():
+    # No accuracy can beat the first epoch's by more than 1.0, so epoch 1
+    # stays the best and training stops `patience` epochs later, always.
+    record = trial.run_trial(_specs(_early(patience=2, min_delta=1.0))[0])
+    assert record["status"] == "completed", record["error"]
+    assert record["epochs_run"] == 3 and record["best_epoch"] == 1
+    assert record["best_val_metric"] == record["history"][0]["val_metric"]
+    # The test metric is that of epoch 1's weights: the same as a trial
+    # trained for one epoch only (same seed, same data order).
+    text = _early(patience=2, min_delta=1.0).replace(
+        "epochs = 10", "epochs = 1"
+    )
+    one = trial.run_trial(_specs(text)[0])
+    assert one["history"][0] == {
+        **record["history"][0],
+        "epoch_time_s": one["history"][0]["epoch_time_s"],
+    }
+    assert record["test_metric"] == one["test_metric"]
+    assert record["test_loss"] == one["test_loss"]
+    # ... and not that of the last epoch's weights (which did change).
+    assert record["history"][2]["loss"] != record["history"][0]["loss"]
 
 
 def test_epoch_order_is_a_seeded_permutation(monkeypatch):
     x = np.arange(10, dtype="float32")[:, None]
     y = np.arange(10)
-    a = trial.EpochOrder(x, y, batch_size=4, seed=3)
+    a = bench_data.EpochOrder(x, y, batch_size=4, seed=3)
     np.random.seed(123)  # global state must not matter
-    b = trial.EpochOrder(x, y, batch_size=4, seed=3)
+    b = bench_data.EpochOrder(x, y, batch_size=4, seed=3)
     assert len(a) == 3
     for epoch in range(3):
         batches = [a[i][1] for i in range(len(a))]
@@ -110,8 +131,8 @@ def test_epoch_order_is_a_seeded_permutation(monkeypatch):
         assert seen.tolist() == expected.tolist()
         a.on_epoch_end()
         b.on_epoch_end()
-    c = trial.EpochOrder(x, y, batch_size=4, seed=4)
-    assert c.order.tolist() != trial.EpochOrder(x, y, 4, 3).order.tolist()
+    c = bench_data.EpochOrder(x, y, batch_size=4, seed=4)
+    assert c.order.tolist() != bench_data.EpochOrder(x, y, 4, 3).order.tolist()
 
 
 def test_raising_activation_is_recorded_as_failed():

@@ -73,6 +73,9 @@ class RunData:
             `(task, activation, seed)` exists.
         init_conflicts: One row per `(task, seed)` whose trials carry more
             than one `init_sha256`; such groups are not compared.
+        left_out: Ids of trial files the manifest's `trial_ids` (the
+            current suite) do not list: trials of an earlier version of an
+            edited suite. They stay on disk and are left out of every table.
     """
 
     run_dir: Path
@@ -85,6 +88,19 @@ class RunData:
     unreadable: list
     duplicates: pd.DataFrame
     init_conflicts: pd.DataFrame
+    left_out: list = dataclasses.field(default_factory=list)
+
+    @property
+    def left_out_note(self):
+        """One sentence on `left_out` (None when nothing is left out)."""
+        if not self.left_out:
+            return None
+        n = len(self.left_out)
+        return (
+            f"{n} trial file(s) in trials/ belong to an earlier version of "
+            "the suite: left out of every table and "
+            "statistic (the files stay on disk)."
+        )
 
 
 def _read_json(path):
@@ -201,7 +217,8 @@ def _drop_duplicates(runs):
 
 
 def init_conflicts(runs):
-    """`(task, seed)` groups whose trials carry different `init_sha256`.
+    """Groups (`schema.GROUP_KEY`: task label, seed) whose trials carry
+    different `init_sha256`.
 
     Trials without a hash (e.g. failed before the model was built) are
     ignored.
@@ -216,7 +233,7 @@ def init_conflicts(runs):
     cols = ["task", "seed", "n_hashes", "activations"]
     have = runs.dropna(subset=["init_sha256"])
     rows = []
-    for (task, seed), g in have.groupby(["task", "seed"], sort=True):
+    for (task, seed), g in have.groupby(list(schema.GROUP_KEY), sort=True):
         if g["init_sha256"].nunique() > 1:
             pairs = ", ".join(
                 f"{a}={h[:12]}"
@@ -269,12 +286,19 @@ def load_run(run_dir):
             manifest = _read_json(mpath)
         except (OSError, ValueError) as e:
             unreadable.append(("manifest.json", f"{type(e).__name__}: {e}"))
+    expected = manifest.get("trial_ids")
+    left_out = []
+    if expected is not None:
+        wanted = set(expected)
+        left_out = [r.get("trial_id") for r in records]
+        left_out = [i for i in left_out if i not in wanted]
+        records = [r for r in records if r.get("trial_id") in wanted]
     runs = runs_frame(records)
     runs, dropped = _drop_duplicates(runs)
     keep = set(runs["trial_id"])
     kept_records = [r for r in records if r.get("trial_id") in keep]
     present = {r.get("trial_id") for r in records}
-    expected = manifest.get("trial_ids") or []
+    expected = expected or []
     return RunData(
         run_dir=run_dir,
         manifest=manifest,
@@ -286,6 +310,7 @@ def load_run(run_dir):
         unreadable=unreadable,
         duplicates=dropped.reset_index(drop=True),
         init_conflicts=init_conflicts(runs),
+        left_out=left_out,
     )
 
 

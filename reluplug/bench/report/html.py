@@ -154,6 +154,8 @@ def _problems(ctx):
         )
     if not out:
         out.append('<div class="box ok">All expected trials completed.</div>')
+    if data.left_out:
+        out.append(f'<p class="note">{esc(data.left_out_note)}</p>')
     return "".join(out)
 
 
@@ -221,6 +223,12 @@ def _missing_section(ctx):
         parts.append(
             "<p>Unreadable files (skipped):</p>"
             + table(pd.DataFrame(data.unreadable, columns=["file", "reason"]))
+        )
+    if data.left_out:
+        parts.append(
+            f"<p>{esc(data.left_out_note)}</p><p>"
+            + ", ".join(f"<code>{esc(i)}</code>" for i in data.left_out)
+            + "</p>"
         )
     if len(data.duplicates):
         parts.append(

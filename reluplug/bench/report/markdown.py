@@ -74,6 +74,8 @@ def render(ctx):
         f"{int(counts.get('failed', 0))} failed, "
         f"{len(data.missing_ids)} missing."
     )
+    if data.left_out:
+        lines += ["", data.left_out_note]
     if len(data.init_conflicts):
         lines += [
             "",

@@ -3,7 +3,6 @@
 import hashlib
 import io
 import json
-import os
 import re
 import struct
 from pathlib import Path
@@ -21,6 +20,7 @@ from reluplug.bench.report import plots
 from reluplug.bench.report import stats
 from reluplug.bench.report import sweeps
 from reluplug.bench.report import tables
+from reluplug.bench.store import atomic_write
 
 FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
@@ -46,15 +46,6 @@ def slug(text):
     if s != str(text):
         s += "-" + hashlib.sha256(str(text).encode()).hexdigest()[:6]
     return s or "x"
-
-
-def _atomic_write(path, data):
-    tmp = path.with_name(path.name + ".tmp")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    kw = {} if isinstance(data, bytes) else {"encoding": "utf-8"}
-    with open(tmp, mode, **kw) as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def _figure(figsize):
@@ -88,7 +79,7 @@ class _Renderer:
         fig.set_layout_engine("none")
         if "png" in self.formats:
             path = self.fig_dir / f"{name}.png"
-            _atomic_write(path, png)
+            atomic_write(path, png)
             self.written[f"figures/{name}.png"] = path
         if "svg" in self.formats:
             path = self.fig_dir / f"{name}.svg"
@@ -96,7 +87,7 @@ class _Renderer:
             # Text as <text>, not glyph paths: smaller and faster files.
             with matplotlib.rc_context({"svg.fonttype": "none"}):
                 fig.savefig(buf, format="svg")
-            _atomic_write(path, buf.getvalue())
+            atomic_write(path, buf.getvalue())
             self.written[f"figures/{name}.svg"] = path
         width, height = _png_size(png)
         return html.FigureOut(name, caption, png, width, height)
@@ -375,7 +366,7 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
     if "csv" in formats:
         for name, df in (("summary.csv", summary), ("ranking.csv", rank)):
             path = run_dir / name
-            _atomic_write(path, df.to_csv(index=False))
+            atomic_write(path, df.to_csv(index=False))
             written[name] = path
     if not {"md", "html", "png", "svg"} & set(formats):
         return written
@@ -460,11 +451,11 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
     }
     if "md" in formats:
         path = run_dir / "summary.md"
-        _atomic_write(path, markdown.render(ctx))
+        atomic_write(path, markdown.render(ctx))
         written["summary.md"] = path
     if "html" in formats:
         path = run_dir / "report.html"
-        _atomic_write(path, html.render(ctx))
+        atomic_write(path, html.render(ctx))
         written["report.html"] = path
     written.update(render.written)
     return written
