@@ -4,6 +4,7 @@ Every message names the owner, the argument, what is allowed, and ends with
 ``Received: name=value`` (or, for choices, seaborn's wording).
 """
 
+import difflib
 import math
 import numbers
 
@@ -26,6 +27,30 @@ def is_integer(value):
     return isinstance(value, numbers.Integral) and not isinstance(
         value, (bool, np.bool_)
     )
+
+
+def did_you_mean(value, choices, *, n=1):
+    """The close-match hint of an error message, or ``""``.
+
+    The one "did you mean" helper of the package: ``"; did you mean
+    'epochs'?"`` for the choice closest to ``value`` (``difflib``, case
+    ignored), ``"; did you mean 'prelu' or 'pelu'?"`` with ``n=2``, and
+    ``""`` when no choice is close.
+
+    Args:
+        value: what was passed.
+        choices: what is allowed (any values; compared as strings).
+        n: at most this many suggestions.
+    """
+    names = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(str(value).lower(), list(names), n=n)
+    if not close:
+        return ""
+    quoted = [repr(names[c]) for c in close]
+    words = quoted[0]
+    if len(quoted) > 1:
+        words = ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+    return f"; did you mean {words}?"
 
 
 def check_choice(name, value, choices):

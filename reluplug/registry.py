@@ -12,7 +12,6 @@ them, but ``available()`` lists activations only, so nothing that iterates
 activations picks up a linear layer.
 """
 
-import difflib
 import importlib
 import inspect
 import re
@@ -20,6 +19,7 @@ import re
 import keras
 
 from reluplug import layers as _layers
+from reluplug._validation import did_you_mean
 from reluplug.layers._contract import NEGATIVE_SIDES
 
 
@@ -155,10 +155,9 @@ def registered_class(name):
 
 def _unknown(identifier):
     names = available()
-    close = difflib.get_close_matches(str(identifier).lower(), names, n=3)
-    hint = f" Did you mean {close}?" if close else ""
+    hint = did_you_mean(identifier, names, n=3) or "."
     return ValueError(
-        f"Unknown activation {identifier!r}.{hint} Available: {names}, a "
+        f"Unknown activation {identifier!r}{hint} Available: {names}, a "
         "{'class_name': ..., 'config': ...} dict, a keras Layer class or "
         "instance, or 'package.module:ClassName'."
     )

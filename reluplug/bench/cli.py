@@ -24,6 +24,10 @@ import os
 import sys
 import time
 
+from reluplug.bench.schema import COMPLETED
+from reluplug.bench.schema import DIVERGED
+from reluplug.bench.schema import FAILED
+
 EXIT_OK = 0
 EXIT_TRIAL_FAILED = 1
 EXIT_CONFIG = 2
@@ -255,17 +259,17 @@ def _fmt(value, spec=".4f"):
 def trial_line(record):
     """One-line summary of a finished trial."""
     status = record["status"]
-    mark = {"completed": "ok ", "diverged": "NaN", "failed": "ERR"}[status]
+    mark = {COMPLETED: "ok ", DIVERGED: "NaN", FAILED: "ERR"}[status]
     task = record.get("task_label") or record["task"]
     title = f"{task}/{record['activation']}/{record['seed']}"
     wall = record.get("wall_time_s") or 0.0
     fit = record.get("fit_time_s") or 0.0
-    if status == "completed":
+    if status == COMPLETED:
         detail = (
             f"test {record['metric']} {_fmt(record['test_metric'])} "
             f"(best epoch {record['best_epoch']}/{record['epochs_run']})"
         )
-    elif status == "diverged":
+    elif status == DIVERGED:
         detail = f"diverged after {record['epochs_run']} epochs"
     else:
         error = record.get("error") or {}

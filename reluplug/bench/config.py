@@ -50,7 +50,6 @@ of each trial keeps the swept values in ``sweep``.
 """
 
 import dataclasses
-import difflib
 import hashlib
 import itertools
 import json
@@ -60,6 +59,7 @@ import types
 
 import tomllib
 
+from reluplug._validation import did_you_mean
 from reluplug.bench import schema
 from reluplug.bench.resources import Resources
 from reluplug.bench.schema import OPTIMIZERS
@@ -417,8 +417,7 @@ class _Checker:
         allowed = list(required) + list(optional)
         for key in table:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, allowed)
                 raise ConfigError(
                     f"{self.source}: unknown key {key!r} in {section}"
                     f"{hint} Allowed keys: {allowed}. Received: "
@@ -464,8 +463,7 @@ class _Checker:
 
     def choice(self, value, path, choices):
         if value not in choices:
-            close = difflib.get_close_matches(str(value), choices, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(value, choices)
             self.fail(path, f"must be one of {list(choices)}{hint}", value)
         return value
 
@@ -765,8 +763,7 @@ def _tasks(check, tasks):
         for key in params:
             if key not in task.params:
                 allowed = list(task.params)
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, allowed)
                 check.fail(
                     f"{path}.params.{key}",
                     f"task {name!r} has no parameter {key!r}{hint} "

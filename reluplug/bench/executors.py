@@ -33,6 +33,7 @@ import socket
 import tempfile
 import time
 
+from reluplug._validation import did_you_mean
 from reluplug.bench import schema
 from reluplug.bench import shipping
 from reluplug.bench.config import ConfigError
@@ -47,7 +48,7 @@ from reluplug.bench.trial import run_trial
 from reluplug.bench.trial import run_trial_dict
 
 EXECUTORS = ("sequential", "processes", "ray")
-DONE = ("completed", "diverged")
+DONE = schema.DONE
 # Ray errors that mean "the process or node running the task went away".
 _RAY_DIED = (
     "WorkerCrashedError",
@@ -549,8 +550,6 @@ class Selection:
 
     def validate(self, suite):
         """Raises ``ConfigError`` for a name the suite does not have."""
-        import difflib
-
         names = list(
             dict.fromkeys(
                 [t.name for t in suite.tasks] + [t.label for t in suite.tasks]
@@ -564,10 +563,7 @@ class Selection:
         ):
             for value in values:
                 if value not in allowed:
-                    close = difflib.get_close_matches(
-                        str(value), [str(a) for a in allowed], n=1
-                    )
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    hint = did_you_mean(value, allowed)
                     raise ConfigError(
                         f"{suite.path or suite.name}: `{option}` must be one "
                         f"of the suite's {allowed}{hint} Received: "
@@ -648,7 +644,7 @@ class RunSummary:
     @property
     def n_failed(self):
         """Trials that failed in this run."""
-        return self.counts.get("failed", 0)
+        return self.counts.get(schema.FAILED, 0)
 
 
 def check_identical(groups, record):

@@ -29,8 +29,6 @@ from reluplug.bench.schema import monitor_rows
 from reluplug.bench.schema import run_row
 from reluplug.bench.schema import utc_now
 
-FINISHED = STATUSES
-
 
 class RunFolderError(ValueError):
     """The output folder cannot be used for this run (see the message)."""
@@ -201,7 +199,7 @@ class RunStore:
         except (OSError, ValueError):
             return None
         if not isinstance(record, dict) or record.get("status") not in (
-            FINISHED
+            STATUSES
         ):
             return None
         return record

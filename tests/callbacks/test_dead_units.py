@@ -581,29 +581,3 @@ def test_no_per_batch_hooks(hook, stage):
     base = getattr(keras.callbacks.Callback, stage + hook)
     for cls in (DeadUnitMonitor, GradientFlowMonitor):
         assert getattr(cls, stage + hook) is base
-
-
-@pytest.mark.parametrize("batch_size", [1024, 200])
-def test_probe_is_traced_once_per_fit(monkeypatch, batch_size, probe_x):
-    """Each measurement reuses the compiled probe: no retrace per epoch."""
-    if keras.backend.backend() not in ("tensorflow", "jax"):
-        pytest.skip("compiled probe path only on TensorFlow and JAX")
-    from reluplug.callbacks._probe import Probe
-
-    traces = []
-    original = Probe.call
-
-    def counting(self, x):
-        traces.append(x.shape)
-        return original(self, x)
-
-    monkeypatch.setattr(Probe, "call", counting)
-    model, _ = _mlp("fused", seed=0)
-    model.compile("sgd", "mse")
-    monitor = DeadUnitMonitor(probe_x, batch_size=batch_size)
-    model.fit(
-        probe_x[:64], probe_x[:64, :3], epochs=3, verbose=0, callbacks=[monitor]
-    )
-    assert monitor.epochs == [0, 1, 2, 3]
-    assert len(traces) == 1
-    assert traces[0][0] == min(batch_size, len(probe_x))

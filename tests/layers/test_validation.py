@@ -114,10 +114,28 @@ def test_bad_argument_for_the_input_raises_at_build(
         layer(keras.Input(batch_shape=input_shape))
 
 
-def test_valid_edge_values_are_accepted():
-    layers.LeakyReLU(negative_slope=0.0)
-    layers.RReLU(lower=0.0, upper=0.0)
-    layers.PELU(alpha=0.1, beta=0.1)
-    layers.SReLU(t_left=1.0, t_right=1.0)
-    layers.PReLU(initial_slope=-0.5)
-    layers.PReLU(shared_axes=1)
+EDGE = [
+    # (layer, kwargs, config values, output at x = [-2, 3], or None)
+    (layers.LeakyReLU, {"negative_slope": 0.0}, None, [0.0, 3.0]),
+    (layers.RReLU, {"lower": 0.0, "upper": 0.0}, None, [0.0, 3.0]),
+    (layers.PELU, {"alpha": 0.1, "beta": 0.1}, None, None),
+    (layers.SReLU, {"t_left": 1.0, "t_right": 1.0}, None, None),
+    (layers.PReLU, {"initial_slope": -0.5}, None, [1.0, 3.0]),
+    (layers.PReLU, {"shared_axes": 1}, {"shared_axes": [1]}, None),
+]
+
+
+@pytest.mark.parametrize(
+    "layer_cls, kwargs, config, output",
+    EDGE,
+    ids=[f"{c.__name__}-{sorted(k)}" for c, k, _, _ in EDGE],
+)
+def test_valid_edge_values_are_accepted(layer_cls, kwargs, config, output):
+    layer = layer_cls(**kwargs)
+    got = layer.get_config()
+    for key, value in (config or kwargs).items():
+        assert got[key] == value, key
+    if output is not None:
+        x = keras.ops.convert_to_tensor([[-2.0, 3.0]])
+        y = keras.ops.convert_to_numpy(layer(x, training=True))
+        assert y.tolist() == [output]

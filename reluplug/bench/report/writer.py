@@ -13,6 +13,7 @@ import seaborn as sns
 import tomllib
 from matplotlib.figure import Figure
 
+from reluplug.bench import schema
 from reluplug.bench.report import frames
 from reluplug.bench.report import html
 from reluplug.bench.report import markdown
@@ -26,7 +27,7 @@ FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
 MAX_LAYER_PANELS = 6  # evenly spaced layers, first and last included
 MAX_BANDS = 4  # CI bands in per-layer panels only up to this many activations
-UNIT_FRACTIONS = ("dead_fraction", "inactive_fraction", "saturated_fraction")
+UNIT_FRACTIONS = schema.UNIT_FRACTIONS
 
 
 def _check_formats(formats):
@@ -242,7 +243,7 @@ def _task_figures(task, data, summary, render, order, palette):
         )
     why = "monitors off" if not len(mons) else "not measured for these sites"
     present = set(mons["quantity"]) if len(mons) else set()
-    for quantity in ("dead_fraction", "inactive_fraction"):
+    for quantity in schema.HISTORY_FRACTIONS:
         if quantity not in present:
             notes.append(
                 f"No {quantity.replace('_', ' ')} per layer recorded for "

@@ -1,7 +1,6 @@
 """Task name -> ``Task``: ``get()``, ``names()``, ``register()``."""
 
-import difflib
-
+from reluplug._validation import did_you_mean
 from reluplug.bench.tasks import base
 from reluplug.bench.tasks import cifar10
 from reluplug.bench.tasks import deep_mlp
@@ -68,10 +67,9 @@ def get(name):
     try:
         return _TASKS[name]
     except KeyError:
-        close = difflib.get_close_matches(str(name), names(), n=3)
-        hint = f" Did you mean {close}?" if close else ""
+        hint = did_you_mean(name, names(), n=3) or "."
         raise ValueError(
-            f"Unknown task {name!r}.{hint} Available: {names()}."
+            f"Unknown task {name!r}{hint} Available: {names()}."
         ) from None
 
 
