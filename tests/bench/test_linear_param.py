@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from test_tasks import _build
 from test_tasks import _non_activation_weights
 from test_tasks import _spec
 
 from reluplug import layers
 from reluplug.bench import config
 from reluplug.bench import tasks
-from reluplug.bench import trial
 from reluplug.bench.tasks import registry
 
 MLP_TASKS = sorted(
@@ -47,7 +47,7 @@ def test_every_mlp_task_has_the_parameter():
 def test_hidden_layers_are_of_the_chosen_kind(name, linear):
     params = {**SMALL.get(name, {}), "linear": linear}
     built = {
-        act: trial.build_model(_spec(name, act, params=params))
+        act: _build(_spec(name, act, params=params))
         for act in ("relu", "prelu")
     }
     model, acts, sha = built["relu"]
@@ -67,7 +67,7 @@ def test_hidden_layers_are_of_the_chosen_kind(name, linear):
         np.testing.assert_array_equal(a, b)
     assert sha == other_sha
     # Another seed: other weights (the fixed permutations too).
-    _, _, sha1 = trial.build_model(_spec(name, "relu", seed=1, params=params))
+    _, _, sha1 = _build(_spec(name, "relu", seed=1, params=params))
     assert sha1 != sha
 
 
@@ -81,7 +81,7 @@ def test_mnist5k_hadamard_uses_50x_fewer_hidden_parameters():
     counts = {}
     for linear in ("dense", "hadamard"):
         params = {"hidden": 1024, "layers": 2, "linear": linear}
-        model, acts, _ = trial.build_model(_spec("mnist5k_mlp", params=params))
+        model, acts, _ = _build(_spec("mnist5k_mlp", params=params))
         counts[linear] = _hidden_params(model, acts)
     # Dense: 784*1024 + 1024 + 1024*1024 + 1024; HadamardDense: n = 1024,
     # 3 diagonals of 1024 + 1024 biases per layer.
