@@ -13,6 +13,7 @@ The layers in ``reluplug.layers`` (``WalshHadamard``, ``HadamardDense``,
 import math
 
 import numpy as np
+from keras import backend
 from keras import ops
 
 # Largest Kronecker factor of the Walsh-Hadamard transform (see
@@ -68,6 +69,18 @@ def _factors(n):
     parts = -(-k // cap)
     base, extra = divmod(k, parts)
     return [2 ** (base + (i < extra)) for i in range(parts)]
+
+
+def _matmul(a, b):
+    """``a @ b`` for 2-D ``a``, ``b`` that keeps float64 on every backend.
+
+    Keras 3.15's PyTorch ``ops.matmul`` computes two float64 tensors in
+    float32 (its ``result_type`` does not recognise torch dtypes);
+    ``ops.einsum`` keeps the dtype, so torch uses that.
+    """
+    if backend.backend() == "torch":
+        return ops.einsum("ij,jk->ik", a, b)
+    return ops.matmul(a, b)
 
 
 def walsh_hadamard(x, axis=-1, normalize=True):
@@ -145,7 +158,7 @@ def walsh_hadamard(x, axis=-1, normalize=True):
         # Transform the fastest-varying factor, then rotate it to the front
         # so the next factor becomes the fastest; after all factors the
         # layout is back where it started.
-        y = ops.matmul(ops.reshape(y, (-1, m)), ops.cast(h, x.dtype))
+        y = _matmul(ops.reshape(y, (-1, m)), ops.cast(h, x.dtype))
         y = ops.transpose(ops.reshape(y, (-1, n // m, m)), (0, 2, 1))
         y = ops.reshape(y, (-1, n))
     y = ops.reshape(y, shape)
