@@ -5,7 +5,7 @@ offline) stands in for yours. ``reluplug.bench.compare`` trains it once per
 activation and seed, from identical initial weights, and reports the test
 accuracy with 95% confidence intervals and paired tests against ReLU.
 
-Run (about a minute on two idle cores)::
+Run (12 trainings, about a minute of CPU time)::
 
     python examples/compare_own_model.py --out runs/own_model
 
