@@ -19,6 +19,7 @@ from reluplug.bench.evidence._common import no_data
 from reluplug.bench.report import html
 from reluplug.bench.report import markdown
 from reluplug.bench.report import writer
+from reluplug.bench.store import atomic_write
 
 TITLE = "reluplug evidence: why ReLU, measured"
 VERDICT_COLUMNS = ("claim", "title", "verdict", "statement", "reason", "rule")
@@ -151,15 +152,15 @@ def write_evidence_report(out, formats=writer.FORMATS):
     written = {}
     if "csv" in formats:
         path = out / "verdicts.csv"
-        writer._atomic_write(path, verdicts.to_csv(index=False))
+        atomic_write(path, verdicts.to_csv(index=False))
         written["verdicts.csv"] = path
     if "md" in formats:
         path = out / "summary.md"
-        writer._atomic_write(path, _markdown(verdicts, sections, manifest))
+        atomic_write(path, _markdown(verdicts, sections, manifest))
         written["summary.md"] = path
     if "html" in formats:
         path = out / "report.html"
-        writer._atomic_write(path, _html(verdicts, sections, manifest))
+        atomic_write(path, _html(verdicts, sections, manifest))
         written["report.html"] = path
     written.update(render.written)
     return written
