@@ -146,16 +146,34 @@ def plot_learning_curves(
     data = history.dropna(subset=[y]) if len(history) else history
     if not len(data):
         return _empty(ax, f"no {y} recorded")
+    order = _order(data, hue, hue_order)
+    fast = errorbar is bounded_errorbar
     sns.lineplot(
         data=data,
         x="epoch",
         y=y,
         hue=hue,
-        hue_order=_order(data, hue, hue_order),
+        hue_order=order,
         palette=palette,
-        errorbar=errorbar,
+        errorbar=None if fast else errorbar,
         ax=ax,
     )
+    if fast:
+        # The same bounded interval, computed in batches (stats.bounded_bands)
+        # instead of one bootstrap per (activation, epoch) group.
+        bands = stats.bounded_bands(data, [hue, "epoch"], y)
+        colors = {line.get_label(): line.get_color() for line in ax.get_lines()}
+        for label in order:
+            b = bands[bands[hue] == label]
+            if len(b):
+                ax.fill_between(
+                    b["epoch"].to_numpy(dtype=float),
+                    b["low"].to_numpy(),
+                    b["high"].to_numpy(),
+                    color=colors.get(str(label)),
+                    alpha=0.2,
+                    linewidth=0,
+                )
     ax.set_ylabel(ylabel or y)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
