@@ -49,6 +49,8 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 
+from reluplug.bench import schema
+
 ALPHA = 0.05
 CONFIDENCE = 1 - ALPHA
 POWER = 0.8
@@ -68,7 +70,7 @@ SUCCESS_MARGIN = {"accuracy": 0.05, "mse": 0.5}
 SUCCESS_MARGIN_OTHER = 0.5
 VERDICTS = ("better", "worse", "equivalent", "undecided")
 STATUS_WORST = ("diverged", "failed")
-GROUP = ["task", "seed"]
+GROUP = list(schema.GROUP_KEY)  # (task label, seed): the one group key
 
 SUMMARY_COLUMNS = [
     "task",
