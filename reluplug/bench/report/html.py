@@ -308,7 +308,8 @@ power at alpha = 0.05 with these seeds, from the pooled spread of the
 paired differences; <code>reluplug-bench plan</code> says how many seeds a
 given difference needs.</li>
 <li>Same function: pairs of activations whose training and validation
-losses agree (relative 1e-4) in every trial, e.g. ELU and CELU(1).</li>
+losses agree (relative 1e-3) and test metrics tie in every trial, e.g.
+ELU and CELU(1).</li>
 <li>epoch time &times;: mean seconds per epoch (epoch 1, which includes graph
 tracing, left out) relative to the baseline. dead / inactive: fraction of
 units at the last epoch, mean over seeds.</li>
