@@ -331,3 +331,17 @@ def test_cap_threads_sets_the_backend_pools_in_a_fresh_process():
         check=True,
     )
     assert out.stdout.split() == ["3", "3", "3"]
+
+
+def test_ray_session_of_the_caller_cannot_ship_modules():
+    class InitialisedRay:  # a process where the user already ran ray.init
+        @staticmethod
+        def is_initialized():
+            return True
+
+    executor = executors.RayExecutor()
+    env = {"py_modules": ["/home/me/userbits.py"], "env_vars": {"A": "1"}}
+    with pytest.raises(config.ConfigError, match=r"already initialised.*userb"):
+        executor._connect(InitialisedRay, env)
+    only_env = {"env_vars": {"A": "1"}}
+    assert executor._connect(InitialisedRay, only_env) == only_env
