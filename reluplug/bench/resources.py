@@ -82,9 +82,11 @@ def thread_env(threads, environ=None):
     """Environment variables that cap a new process to ``threads`` threads.
 
     OpenMP/MKL/OpenBLAS pools, TensorFlow's intra- and inter-op pools
-    (``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``) and XLA's CPU
-    pool for JAX (``XLA_FLAGS``; one thread switches off XLA's multi-threaded
-    Eigen). Existing ``XLA_FLAGS`` are kept.
+    (``TF_NUM_INTRAOP_THREADS``/``TF_NUM_INTEROP_THREADS``) and, for one
+    thread, XLA's CPU pool for JAX (``XLA_FLAGS``: multi-threaded Eigen off;
+    XLA has no flag for N > 1 threads, and it reads a first word without
+    ``--`` as a file name, so none is added then). Existing ``XLA_FLAGS``
+    are kept.
 
     Args:
         threads: threads per process (>= 1).
@@ -103,9 +105,12 @@ def thread_env(threads, environ=None):
         )
     ]
     if threads == 1:
-        flags.append("--xla_cpu_multi_thread_eigen=false")
-    flags.append(f"intra_op_parallelism_threads={threads}")
-    env["XLA_FLAGS"] = " ".join(flags)
+        flags += [
+            "--xla_cpu_multi_thread_eigen=false",
+            "intra_op_parallelism_threads=1",
+        ]
+    if flags:
+        env["XLA_FLAGS"] = " ".join(flags)
     return env
 
 

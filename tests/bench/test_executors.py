@@ -85,9 +85,10 @@ def test_thread_env_caps_every_pool_and_keeps_xla_flags():
         "--xla_cpu_multi_thread_eigen=false",
         "intra_op_parallelism_threads=1",
     ]
-    assert thread_env(3, environ={})["XLA_FLAGS"] == (
-        "intra_op_parallelism_threads=3"
-    )
+    # XLA has no N-thread flag, and a first word without "--" would be
+    # read as a file name: nothing is added for N > 1.
+    assert "XLA_FLAGS" not in thread_env(3, environ={})
+    assert thread_env(3, environ={"XLA_FLAGS": "--a=1"})["XLA_FLAGS"] == "--a=1"
 
 
 # ------------------------------------------------------------------ options
@@ -345,3 +346,20 @@ def test_ray_session_of_the_caller_cannot_ship_modules():
         executor._connect(InitialisedRay, env)
     only_env = {"env_vars": {"A": "1"}}
     assert executor._connect(InitialisedRay, only_env) == only_env
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_thread_env_starts_a_jax_process(threads):
+    pytest.importorskip("jax")
+    code = (
+        "from reluplug.bench.resources import cap_threads\n"
+        "import jax.numpy as jnp\n"
+        f"print(cap_threads({threads}), float(jnp.arange(4.0).sum()))\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    env.update(thread_env(threads, environ={}))
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == [str(threads), "6.0"]
