@@ -72,20 +72,16 @@ label = "leaky"
 [[activations]]
 name = "elu"
 """
-TIMING = (
-    "wall_time_s",
-    "fit_time_s",
-    "overhead_s",
-    "mean_epoch_time_s",
-    "epoch_time_s",
-    "epoch_time_ratio",
-    "seconds_to_baseline",
-)
+
+
+def _timing(column):
+    """Columns that hold wall-clock times (or ratios of them)."""
+    return column.endswith("_s") or "time" in column or "second" in column
 
 
 def _table(folder, name):
     df = pd.read_csv(os.path.join(folder, name))
-    return df.drop(columns=[c for c in TIMING if c in df.columns])
+    return df.drop(columns=[c for c in df.columns if _timing(c)])
 
 
 def _trials(folder):
