@@ -9,14 +9,18 @@ Doors:
 * ``reluplug-bench run SUITE.toml``: fair activation benchmarks.
 
 The names below load on first use (PEP 562), so ``reluplug.bench.report``
-and ``reluplug.bench.store`` import without Keras. When Keras is already
-imported, the layers are loaded at once, so ``keras.models.load_model``
-finds them after a plain ``import reluplug``. The first name that needs
+and ``reluplug.bench.store`` import without Keras. The layers are
+registered with Keras' serialization as soon as Keras is imported (at
+once if it already is, otherwise right after ``import keras`` finishes),
+so ``keras.models.load_model`` finds them after a plain ``import
+reluplug`` in either order. The first name that needs
 Keras imports it through ``_backend.import_keras``: a missing backend is
 an ``ImportError`` naming the extra to install.
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 
 from reluplug._backend import import_keras
@@ -56,6 +60,35 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
+class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
+    """Imports ``reluplug.layers`` right after ``keras`` finishes loading.
+
+    It finds nothing itself: on the first lookup of ``keras`` it removes
+    itself, asks the other finders for the real spec and wraps that
+    loader's ``exec_module``, so Keras loads exactly as it would without
+    reluplug and the layers register with its serialization afterwards.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            importlib.import_module("reluplug.layers")
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
 if "keras" in sys.modules:
     # Registers the layers with Keras' serialization (for load_model).
     importlib.import_module("reluplug.layers")
+else:
+    sys.meta_path.insert(0, _RegisterWhenKerasLoads())

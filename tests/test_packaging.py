@@ -165,3 +165,59 @@ def test_missing_backend_error_names_the_extra(backend):
     assert last.startswith("ImportError: reluplug needs a Keras backend")
     assert f'pip install "reluplug[{backend}]"' in last
     assert f"set to use {backend!r}" in last
+
+
+LOAD_SAVED = """
+import sys
+{imports}
+model = keras.models.load_model(sys.argv[1], safe_mode=True)
+print(type(model.layers[1]).__module__, type(model.layers[1]).__name__)
+print(float(model(keras.ops.ones((1, 4)))[0, 0]))
+"""
+
+
+@pytest.mark.parametrize(
+    "imports",
+    ["import reluplug\nimport keras", "import keras\nimport reluplug"],
+    ids=["reluplug-first", "keras-first"],
+)
+def test_plain_import_registers_layers_for_load_model(tmp_path, imports):
+    # A fresh process that only does ``import reluplug`` (in either order
+    # with ``import keras``) loads a saved model with reluplug layers, with
+    # safe_mode and no custom_objects.
+    import keras
+
+    from reluplug import layers
+
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), layers.PELU()]
+    )
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    expected = float(model(keras.ops.ones((1, 4)))[0, 0])
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_SAVED.format(imports=imports), path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    module, name, value = result.stdout.split()
+    assert (module, name) == ("reluplug.layers.pelu", "PELU")
+    assert float(value) == pytest.approx(expected, rel=1e-6)
+
+
+def test_report_import_still_loads_no_keras():
+    code = (
+        "import sys, reluplug.bench.report, reluplug.bench.store\n"
+        "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
