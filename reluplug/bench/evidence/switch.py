@@ -39,7 +39,7 @@ RULE = (
 )
 TOL = 1e-9
 TASK = "digits_mlp"
-PARAMS = {"hidden": 32, "layers": 2}
+PARAMS = {"hidden": 32, "layers": 2, "linear": "dense"}
 SEED = 0
 N_SEGMENTS = 50
 N_POINTS = 11

@@ -377,7 +377,10 @@ def _gz_interval(dz, n, confidence=CONFIDENCE):
                 return np.nan
             if direction * value < 0:
                 lo, hi = sorted((t_obs, end))
-                return optimize.brentq(f, lo, hi, args=(q,))
+                try:
+                    return optimize.brentq(f, lo, hi, args=(q,))
+                except ValueError:  # nct.cdf NaN inside the bracket
+                    return np.nan
             step *= 2
         return np.nan
 
