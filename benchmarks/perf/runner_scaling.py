@@ -32,9 +32,9 @@ import time
 
 import pandas as pd
 
-from reluplug.bench import config
-from reluplug.bench import executors
 from reluplug.bench import run_suite
+from reluplug.bench.engine import executors
+from reluplug.bench.suite import config
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "selu", "prelu", "tanh")
 SUITE = """\

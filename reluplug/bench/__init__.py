@@ -11,16 +11,19 @@ import importlib
 # Public name -> (module, attribute).
 _LAZY = {
     "CompareResult": ("reluplug.bench.compare", "CompareResult"),
-    "ConfigError": ("reluplug.bench.config", "ConfigError"),
-    "IdenticalModelError": ("reluplug.bench.executors", "IdenticalModelError"),
+    "ConfigError": ("reluplug.bench.suite.config", "ConfigError"),
+    "IdenticalModelError": (
+        "reluplug.bench.engine.executors",
+        "IdenticalModelError",
+    ),
     "RunStore": ("reluplug.bench.store", "RunStore"),
-    "Selection": ("reluplug.bench.executors", "Selection"),
-    "Suite": ("reluplug.bench.config", "Suite"),
-    "TrialSpec": ("reluplug.bench.config", "TrialSpec"),
+    "Selection": ("reluplug.bench.engine.run", "Selection"),
+    "Suite": ("reluplug.bench.suite.config", "Suite"),
+    "TrialSpec": ("reluplug.bench.suite.config", "TrialSpec"),
     "compare": ("reluplug.bench.compare", "compare"),
-    "load_suite": ("reluplug.bench.config", "load"),
-    "run_suite": ("reluplug.bench.executors", "run_suite"),
-    "run_trial": ("reluplug.bench.trial", "run_trial"),
+    "load_suite": ("reluplug.bench.suite.config", "load"),
+    "run_suite": ("reluplug.bench.engine.run", "run_suite"),
+    "run_trial": ("reluplug.bench.engine.fit", "run_trial"),
 }
 
 __all__ = sorted(_LAZY)

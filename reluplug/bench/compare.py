@@ -14,12 +14,12 @@ import json
 import math
 import os
 import shutil
-import sys
 
 import keras
 import numpy as np
 
-from reluplug.bench import config
+from reluplug.bench.engine import progress
+from reluplug.bench.suite import config
 from reluplug.bench.tasks import user
 
 _OWNER = "compare"
@@ -104,7 +104,7 @@ def compare(
             knob), before any training; ``RunFolderError`` (a
             ``ValueError``) when ``out`` holds something else.
     """
-    from reluplug.bench import executors
+    from reluplug.bench import engine
     from reluplug.bench.store import RunFolderError
 
     out = os.path.abspath(os.fspath(out))
@@ -147,8 +147,8 @@ def compare(
         baseline=baseline,
     )
     suite = _load_suite(text, out)
-    reporter = _PrintReporter() if verbose else None
-    executors.run_suite(
+    reporter = progress.PrintReporter() if verbose else None
+    engine.run_suite(
         suite, out, executor=executor, workers=workers, reporter=reporter
     )
     return CompareResult(out)
@@ -459,25 +459,6 @@ def _load_suite(text, out):
         message = str(error).replace(f"{path}: ", "", 1)
         message = message.replace("training.", "").replace("[training]", "")
         raise config.ConfigError(f"{_OWNER}: {message}") from None
-
-
-class _PrintReporter:
-    """Progress for ``verbose=True``: one line per finished trial."""
-
-    def start(self, n_total, n_pending, n_skipped):
-        print(
-            f"{n_total} trials: {n_skipped} done already, {n_pending} to "
-            "run now.",
-            file=sys.stdout,
-        )
-
-    def trial(self, spec, record):
-        from reluplug.bench.cli import trial_line
-
-        print(trial_line(record), file=sys.stdout, flush=True)
-
-    def stop(self):
-        pass
 
 
 # ----------------------------------------------------------------- result

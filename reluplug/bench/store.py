@@ -19,15 +19,15 @@ import os
 import shutil
 import tempfile
 
-from reluplug.bench.schema import HISTORY_COLUMNS
-from reluplug.bench.schema import MONITOR_COLUMNS
-from reluplug.bench.schema import RUN_COLUMNS
-from reluplug.bench.schema import SCHEMA_VERSION
-from reluplug.bench.schema import STATUSES
-from reluplug.bench.schema import history_rows
-from reluplug.bench.schema import monitor_rows
-from reluplug.bench.schema import run_row
-from reluplug.bench.schema import utc_now
+from reluplug.bench.suite.schema import HISTORY_COLUMNS
+from reluplug.bench.suite.schema import MONITOR_COLUMNS
+from reluplug.bench.suite.schema import RUN_COLUMNS
+from reluplug.bench.suite.schema import SCHEMA_VERSION
+from reluplug.bench.suite.schema import STATUSES
+from reluplug.bench.suite.schema import history_rows
+from reluplug.bench.suite.schema import monitor_rows
+from reluplug.bench.suite.schema import run_row
+from reluplug.bench.suite.schema import utc_now
 
 
 class RunFolderError(ValueError):

@@ -16,8 +16,8 @@ import pytest
 from sklearn.datasets import load_digits
 
 from reluplug.bench import compare
-from reluplug.bench import config
 from reluplug.bench.store import RunFolderError
+from reluplug.bench.suite import config
 from reluplug.bench.tasks import user
 
 TIMING = ("wall_time_s", "fit_time_s", "overhead_s", "mean_epoch_time_s")

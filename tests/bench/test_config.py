@@ -12,7 +12,7 @@ from conftest import write_suite
 
 from reluplug.bench import ConfigError
 from reluplug.bench import cli
-from reluplug.bench import config
+from reluplug.bench.suite import config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 

@@ -17,13 +17,14 @@ from conftest import TINY
 from conftest import write_suite
 
 from reluplug.bench import cli
-from reluplug.bench import config
-from reluplug.bench import executors
 from reluplug.bench import run_suite
-from reluplug.bench import shipping
-from reluplug.bench.resources import Resources
-from reluplug.bench.resources import thread_env
+from reluplug.bench.engine import executors
+from reluplug.bench.engine import progress
+from reluplug.bench.engine import shipping
 from reluplug.bench.store import RunStore
+from reluplug.bench.suite import config
+from reluplug.bench.suite.resources import Resources
+from reluplug.bench.suite.resources import thread_env
 
 TIMING = ("wall_time_s", "fit_time_s", "overhead_s", "mean_epoch_time_s")
 USER_MODULE = """\
@@ -231,10 +232,10 @@ class Lines:
         pass
 
     def trial(self, spec, record):
-        self.lines.append(cli.trial_line(record))
+        self.lines.append(progress.trial_line(record))
 
     def retry(self, spec, error, attempt, retries):
-        self.lines.append(cli.retry_line(spec, error, attempt, retries))
+        self.lines.append(progress.retry_line(spec, error, attempt, retries))
 
     def stop(self):
         pass
@@ -316,7 +317,7 @@ def test_processes_record_a_trial_that_died_on_every_run(
 def test_cap_threads_sets_the_backend_pools_in_a_fresh_process():
     code = (
         "import tensorflow as tf\n"
-        "from reluplug.bench.resources import cap_threads\n"
+        "from reluplug.bench.suite.resources import cap_threads\n"
         "n = cap_threads(3)\n"
         "t = tf.config.threading\n"
         "print(n, t.get_intra_op_parallelism_threads(),"
@@ -352,7 +353,7 @@ def test_ray_session_of_the_caller_cannot_ship_modules():
 def test_thread_env_starts_a_jax_process(threads):
     pytest.importorskip("jax")
     code = (
-        "from reluplug.bench.resources import cap_threads\n"
+        "from reluplug.bench.suite.resources import cap_threads\n"
         "import jax.numpy as jnp\n"
         f"print(cap_threads({threads}), float(jnp.arange(4.0).sum()))\n"
     )

@@ -18,8 +18,8 @@ import pytest
 from conftest import TINY
 from conftest import write_suite
 
-from reluplug.bench import config
 from reluplug.bench import run_suite
+from reluplug.bench.suite import config
 
 TIMING = ("wall_time_s", "fit_time_s", "overhead_s", "mean_epoch_time_s")
 SUITE = TINY.replace("seeds = [0, 1]", "seeds = [0, 1, 2]")

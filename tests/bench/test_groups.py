@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from conftest import write_suite
 
-from reluplug.bench import config
 from reluplug.bench import run_suite
-from reluplug.bench import schema
 from reluplug.bench.report import frames
 from reluplug.bench.report import write_report
+from reluplug.bench.suite import config
+from reluplug.bench.suite import schema
 
 TWO_DEPTHS = """\
 version = 1

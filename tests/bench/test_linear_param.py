@@ -7,8 +7,8 @@ from test_tasks import _non_activation_weights
 from test_tasks import _spec
 
 from reluplug import layers
-from reluplug.bench import config
 from reluplug.bench import tasks
+from reluplug.bench.suite import config
 from reluplug.bench.tasks import registry
 
 MLP_TASKS = sorted(

@@ -30,10 +30,10 @@ from ray_cluster import ENV as CLUSTER_ENV  # noqa: E402
 from ray_cluster import Cluster  # noqa: E402
 from ray_cluster import task_pids  # noqa: E402
 
-from reluplug.bench import cli  # noqa: E402
-from reluplug.bench import config  # noqa: E402
 from reluplug.bench import run_suite  # noqa: E402
+from reluplug.bench.engine import progress  # noqa: E402
 from reluplug.bench.store import RunStore  # noqa: E402
+from reluplug.bench.suite import config  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -134,7 +134,7 @@ class _Lines:
         pass
 
     def trial(self, spec, record):
-        self.lines.append(cli.trial_line(record))
+        self.lines.append(progress.trial_line(record))
 
     def stop(self):
         pass

@@ -13,11 +13,11 @@ from bench.report_fixtures import partial_run
 from bench.report_fixtures import trial_record
 from bench.report_fixtures import write_run
 
-from reluplug.bench.config import ConfigError
 from reluplug.bench.report import frames
 from reluplug.bench.report import stats
 from reluplug.bench.report import write_report
 from reluplug.bench.report.writer import slug
+from reluplug.bench.suite.config import ConfigError
 
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p",

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from conftest import write_suite
 
-from reluplug.bench import config
 from reluplug.bench import run_suite
 from reluplug.bench.report import frames
 from reluplug.bench.report import write_report
+from reluplug.bench.suite import config
 
 BEFORE = """\
 version = 1

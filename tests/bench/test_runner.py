@@ -12,9 +12,9 @@ from conftest import write_suite
 from reluplug.bench import IdenticalModelError
 from reluplug.bench import Selection
 from reluplug.bench import cli
-from reluplug.bench import config
 from reluplug.bench import run_suite
 from reluplug.bench import store
+from reluplug.bench.suite import config
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 TIMING = ("wall_time_s", "fit_time_s", "overhead_s", "mean_epoch_time_s")

@@ -6,8 +6,8 @@ import pytest
 
 from reluplug._validation import did_you_mean
 from reluplug.bench import ConfigError
-from reluplug.bench import config
-from reluplug.bench import schema
+from reluplug.bench.suite import config
+from reluplug.bench.suite import schema
 from reluplug.bench.tasks import registry as tasks
 from reluplug.callbacks import dead_units
 

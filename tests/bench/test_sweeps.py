@@ -8,10 +8,10 @@ from conftest import write_suite
 from matplotlib.figure import Figure
 
 from reluplug.bench import ConfigError
-from reluplug.bench import config
-from reluplug.bench import executors
+from reluplug.bench import engine
 from reluplug.bench.report import sweeps
 from reluplug.bench.report import write_report
+from reluplug.bench.suite import config
 
 SWEEP = """\
 version = 1
@@ -94,14 +94,14 @@ def test_bad_sweeps_name_key_and_value(tmp_path, old, new, words):
 def test_swept_variants_are_separate_groups_in_the_tables(tmp_path):
     suite = config.load(write_suite(tmp_path, SWEEP))
     out = tmp_path / "run"
-    summary = executors.run_suite(suite, out)
+    summary = engine.run_suite(suite, out)
     assert summary.counts == {"completed": 4}
     runs = pd.read_csv(out / "runs.csv")
     assert sorted(runs["task"]) == sorted(s.label for s in suite.expand())
     history = pd.read_csv(out / "history.csv")
     assert set(history["task"]) == set(runs["task"])
     # Resuming trains nothing again.
-    again = executors.run_suite(suite, out)
+    again = engine.run_suite(suite, out)
     assert again.n_run == 0 and again.n_skipped == 4
     # The report plots the metric against each swept value.
     written = write_report(out, formats=("png",))

@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import pytest
 
-from reluplug.bench import config
-from reluplug.bench import data as bench_data
-from reluplug.bench import model as bench_model
 from reluplug.bench import tasks
+from reluplug.bench.engine import data as bench_data
+from reluplug.bench.engine import model as bench_model
+from reluplug.bench.suite import config
 from reluplug.bench.tasks import _keras_cache
 from reluplug.bench.tasks import registry
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from reluplug.bench import config
-from reluplug.bench import data as bench_data
-from reluplug.bench import trial
+from reluplug.bench.engine import data as bench_data
+from reluplug.bench.engine import fit as trial
+from reluplug.bench.suite import config
 
 
 def _specs(text=TINY):

@@ -13,7 +13,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from reluplug.bench import cli
-from reluplug.bench import config
+from reluplug.bench.suite import config
 from reluplug.bench.tasks import registry
 from reluplug.bench.tasks import user
 
@@ -197,7 +197,7 @@ def test_import_path_task_with_build_and_load(tmp_path):
     assert task.params["model"] == "test_user_tasks:DigitsTask.build"
     assert task.params["val_fraction"] == 0.25
     (spec,) = suite.expand()
-    from reluplug.bench.trial import run_trial
+    from reluplug.bench.engine.fit import run_trial
 
     record = run_trial(spec)
     assert record["status"] == "completed", record["error"]

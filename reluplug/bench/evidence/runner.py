@@ -81,7 +81,7 @@ def run_evidence(
         executor: ``"sequential"``, ``"processes"`` or ``"ray"``.
         workers: processes for the parallel executors.
         overwrite: start every evidence run folder afresh.
-        reporter: progress reporter passed to ``executors.run_suite``.
+        reporter: progress reporter passed to ``engine.run_suite``.
         log: ``log(str)`` for one line per step.
         claims: claim numbers to run (default: all); the report always
             covers all nine, saying which have no data.
@@ -93,10 +93,11 @@ def run_evidence(
     Raises:
         ConfigError: bad executor (before any training).
     """
-    from reluplug.bench import config
-    from reluplug.bench import executors
+    from reluplug.bench import engine
+    from reluplug.bench.engine import executors
     from reluplug.bench.evidence import report
     from reluplug.bench.store import atomic_write
+    from reluplug.bench.suite import config
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +120,7 @@ def run_evidence(
             for name, text in suites.items():
                 suite = config.loads(text, source=f"<evidence suite {name}>")
                 run_dir = out / "runs" / (f"{name}-quick" if quick else name)
-                executors.run_suite(
+                engine.run_suite(
                     suite,
                     run_dir,
                     overwrite=overwrite,

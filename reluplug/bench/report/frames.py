@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reluplug.bench import schema
+from reluplug.bench.suite import schema
 
 # The report's runs frame adds the full record details to runs.csv's columns.
 RUN_COLUMNS = list(schema.RUN_COLUMNS) + [

@@ -49,7 +49,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 
-from reluplug.bench import schema
+from reluplug.bench.suite import schema
 
 ALPHA = 0.05
 CONFIDENCE = 1 - ALPHA

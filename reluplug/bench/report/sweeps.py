@@ -1,7 +1,7 @@
 """Sweeps in a benchmark report: metrics against the swept value.
 
 A suite with a list in a task parameter or in ``[training]`` (see
-``reluplug.bench.config``) runs one task variant per value; each trial
+``reluplug.bench.suite.config``) runs one task variant per value; each trial
 record keeps its values in ``sweep``. ``sweep_frame`` puts them beside the
 runs table and ``plot_sweep`` draws a metric against one swept key, one
 line per activation (mean over seeds, t-based 95% CI), seaborn
@@ -13,7 +13,7 @@ import seaborn as sns
 
 from reluplug.bench.report import frames
 from reluplug.bench.report import plots
-from reluplug.bench.schema import task_label
+from reluplug.bench.suite.schema import task_label
 
 
 def sweep_frame(records):

@@ -13,7 +13,6 @@ import seaborn as sns
 import tomllib
 from matplotlib.figure import Figure
 
-from reluplug.bench import schema
 from reluplug.bench.report import frames
 from reluplug.bench.report import html
 from reluplug.bench.report import markdown
@@ -22,6 +21,7 @@ from reluplug.bench.report import stats
 from reluplug.bench.report import sweeps
 from reluplug.bench.report import tables
 from reluplug.bench.store import atomic_write
+from reluplug.bench.suite import schema
 
 FORMATS = ("csv", "md", "html", "png", "svg")
 DPI = 100
@@ -103,7 +103,7 @@ def report_options(run_dir):
     Raises:
         ConfigError: `suite.toml` is not TOML or its `[report]` is invalid.
     """
-    from reluplug.bench import config
+    from reluplug.bench.suite import config
 
     path = Path(run_dir) / "suite.toml"
     if not path.exists():

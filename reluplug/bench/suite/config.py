@@ -60,9 +60,9 @@ import types
 import tomllib
 
 from reluplug._validation import did_you_mean
-from reluplug.bench import schema
-from reluplug.bench.resources import Resources
-from reluplug.bench.schema import OPTIMIZERS
+from reluplug.bench.suite import schema
+from reluplug.bench.suite.resources import Resources
+from reluplug.bench.suite.schema import OPTIMIZERS
 
 SUITE_VERSIONS = (1,)
 TRAINING_SWEEPS = ("epochs", "batch_size", "optimizer", "learning_rate")

@@ -21,7 +21,7 @@ import time
 
 import keras
 
-from reluplug.bench import schema
+from reluplug.bench.suite import schema
 
 
 def _finite(value):

@@ -5,8 +5,8 @@ import hashlib
 import keras
 import numpy as np
 
-from reluplug.bench import schema
-from reluplug.bench.environment import configure_determinism
+from reluplug.bench.engine.environment import configure_determinism
+from reluplug.bench.suite import schema
 
 
 def make_activation(spec, index):

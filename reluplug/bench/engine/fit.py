@@ -33,16 +33,16 @@ import traceback
 
 import keras
 
-from reluplug.bench import schema
-from reluplug.bench.data import EpochOrder
-from reluplug.bench.data import load_splits
-from reluplug.bench.environment import environment
-from reluplug.bench.model import build_model
-from reluplug.bench.model import compile_model
-from reluplug.bench.monitors import make_monitors
-from reluplug.bench.monitors import with_depth
-from reluplug.bench.recorder import callbacks
-from reluplug.bench.recorder import selected
+from reluplug.bench.engine.data import EpochOrder
+from reluplug.bench.engine.data import load_splits
+from reluplug.bench.engine.environment import environment
+from reluplug.bench.engine.model import build_model
+from reluplug.bench.engine.model import compile_model
+from reluplug.bench.engine.monitors import make_monitors
+from reluplug.bench.engine.monitors import with_depth
+from reluplug.bench.engine.recorder import callbacks
+from reluplug.bench.engine.recorder import selected
+from reluplug.bench.suite import schema
 from reluplug.bench.tasks import registry
 
 
@@ -191,6 +191,6 @@ def run_trial(spec):
 
 def run_trial_dict(spec_dict):
     """``run_trial`` for a ``TrialSpec.to_dict()`` (for worker processes)."""
-    from reluplug.bench.config import TrialSpec
+    from reluplug.bench.suite.config import TrialSpec
 
     return run_trial(TrialSpec.from_dict(spec_dict))
