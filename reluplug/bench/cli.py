@@ -387,8 +387,6 @@ def _evidence(args, console):
 
 
 def _plan(args, console):
-    import tomllib
-
     from reluplug.bench.report import frames
     from reluplug.bench.report import stats
     from reluplug.bench.suite import config
@@ -421,14 +419,10 @@ def _plan(args, console):
             path = os.path.join(args.suite, "suite.toml")
         else:
             path = resolve_suite(args.suite)
-        with open(path, "rb") as f:
-            table = tomllib.load(f)
+        table = config.read(path)
         seeds = table.get("seeds")
         options = config.report_options(table.get("report", {}), path)
-    except OSError as error:
-        console.print(f"error: cannot read the suite: {error}")
-        return EXIT_CONFIG
-    except (config.ConfigError, tomllib.TOMLDecodeError) as error:
+    except config.ConfigError as error:
         console.print(f"error: {error}", highlight=False)
         return EXIT_CONFIG
     data = frames.load_run(run_dir)

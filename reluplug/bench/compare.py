@@ -9,9 +9,9 @@ the files). Calling it again with the same arguments resumes; the run folder
 can also be resumed or reported from the command line.
 """
 
+import contextlib
 import hashlib
 import json
-import math
 import os
 import shutil
 
@@ -126,27 +126,50 @@ def compare(
         "early_stopping": early_stopping or False,
         "jit_compile": jit_compile,
     }
-    _check_knobs(seeds, training, monitors)
+    if isinstance(seeds, tuple):
+        seeds = list(seeds)
+    mapping = {
+        "version": 1,
+        "name": "compare",
+        "description": "Written by reluplug.bench.compare(); paths are "
+        "relative to this folder.",
+        "seeds": seeds,
+        "monitors": monitors,
+        "training": training,
+        "tasks": [
+            {
+                "label": str(label),
+                "model": None,  # filled in once the inputs are written
+                "data": None,
+                "problem": problem,
+                "params": {
+                    "val_fraction": float(val_fraction),
+                    "test_fraction": float(test_fraction),
+                },
+            }
+        ],
+        "activations": acts,
+    }
+    if baseline is not None:
+        mapping["baseline"] = baseline
     _prepare_folder(out, overwrite, RunFolderError)
+    fresh = not os.path.exists(os.path.join(out, _INPUTS))
     refs = _write_inputs(out, model_ref, model_or_builder, arrays)
-    text = suite_text(
-        seeds=seeds,
-        training=training,
-        monitors=monitors,
-        task={
-            "label": str(label),
-            "model": refs["model"],
-            "data": refs["data"],
-            "problem": problem,
-            "params": {
-                "val_fraction": float(val_fraction),
-                "test_fraction": float(test_fraction),
-            },
-        },
-        activations=acts,
-        baseline=baseline,
-    )
-    suite = _load_suite(text, out)
+    mapping["tasks"][0].update(model=refs["model"], data=refs["data"])
+    try:
+        suite = config.from_mapping(
+            mapping,
+            source=_OWNER,
+            path=os.path.join(out, "suite.toml"),
+            keywords=True,
+        )
+    except config.ConfigError:
+        if fresh:  # leave no trace of a call that was refused
+            shutil.rmtree(os.path.join(out, _INPUTS), ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(out, "trials"))
+                os.rmdir(out)
+        raise
     reporter = progress.PrintReporter() if verbose else None
     engine.run_suite(
         suite, out, executor=executor, workers=workers, reporter=reporter
@@ -280,14 +303,6 @@ def _register_inline(fn):
     return f"reluplug.bench.tasks.user:INLINE.{key}"
 
 
-def _check_knobs(seeds, training, monitors):
-    """The suite checks of seeds, training recipe and monitors."""
-    check = config._Checker(_OWNER)
-    config._seeds(check, list(seeds) if isinstance(seeds, tuple) else seeds)
-    config._training(check, dict(training))
-    config._monitors(check, monitors)
-
-
 # ----------------------------------------------------------- run folder
 
 
@@ -392,73 +407,6 @@ def _architecture_sha256(model):
     parts.append([list(t.shape) for t in model.inputs])
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# ------------------------------------------------------------ suite text
-
-
-def _toml(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{_OWNER}: {value!r} is not a finite number.")
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, dict):
-        items = ", ".join(
-            f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()
-        )
-        return "{" + items + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, np.generic):
-        return _toml(value.item())
-    raise ValueError(
-        f"{_OWNER}: cannot write {value!r} ({type(value).__name__}) into a "
-        "suite; use numbers, strings, booleans, lists and dicts."
-    )
-
-
-def suite_text(*, seeds, training, monitors, task, activations, baseline):
-    """The TOML text of the suite ``compare`` runs."""
-    if not isinstance(seeds, list | tuple):
-        raise ValueError(
-            f"{_OWNER}: `seeds` must be a list of integers. Received: "
-            f"seeds={seeds!r}"
-        )
-    lines = [
-        "# Written by reluplug.bench.compare(); paths are relative to here.",
-        "version = 1",
-        'name = "compare"',
-        f"seeds = {_toml(list(seeds))}",
-    ]
-    if baseline is not None:
-        lines.append(f"baseline = {_toml(baseline)}")
-    lines.append(f"monitors = {_toml(monitors)}")
-    lines.append("")
-    lines.append("[training]")
-    lines += [f"{k} = {_toml(v)}" for k, v in training.items()]
-    lines += ["", "[[tasks]]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in task.items()]
-    for act in activations:
-        lines += ["", "[[activations]]"]
-        lines += [f"{k} = {_toml(v)}" for k, v in act.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _load_suite(text, out):
-    """The suite, with errors re-worded for ``compare``'s arguments."""
-    path = os.path.join(out, "suite.toml")
-    try:
-        return config.loads(text, source=path)
-    except config.ConfigError as error:
-        message = str(error).replace(f"{path}: ", "", 1)
-        message = message.replace("training.", "").replace("[training]", "")
-        raise config.ConfigError(f"{_OWNER}: {message}") from None
 
 
 # ----------------------------------------------------------------- result

@@ -151,8 +151,8 @@ class RunStore:
                     os.remove(os.path.join(folder, name))
 
     def write_suite(self, suite):
-        """Copies the suite text as ``suite.toml``."""
-        atomic_write(os.path.join(self.path, "suite.toml"), suite.text)
+        """Writes the suite as ``suite.toml`` (``Suite.toml()``)."""
+        atomic_write(os.path.join(self.path, "suite.toml"), suite.toml())
 
     def write_manifest(self, suite, trial_ids, previous=None, *, environment):
         """Writes ``manifest.json`` (``created_utc`` survives a resume).

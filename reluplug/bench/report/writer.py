@@ -10,7 +10,6 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import seaborn as sns
-import tomllib
 from matplotlib.figure import Figure
 
 from reluplug.bench.report import frames
@@ -108,10 +107,7 @@ def report_options(run_dir):
     path = Path(run_dir) / "suite.toml"
     if not path.exists():
         return config.Report()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise config.ConfigError(f"{path}: not valid TOML: {error}") from None
+    data = config.read(path)
     return config.report_options(data.get("report", {}), str(path))
 
 

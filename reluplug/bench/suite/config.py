@@ -56,6 +56,7 @@ import json
 import math
 import os
 import types
+from collections.abc import Mapping
 
 import tomllib
 
@@ -78,6 +79,22 @@ class ConfigError(ValueError):
 
 def _freeze(mapping):
     return types.MappingProxyType(dict(mapping))
+
+
+def _plain(value):
+    """A deep copy of ``value`` with TOML's types only: tuples become
+    lists, NumPy scalars Python numbers (what ``tomllib`` would give)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if (
+        hasattr(value, "item")
+        and callable(value.item)
+        and not isinstance(value, str | bytes)
+    ):
+        return value.item()  # a NumPy scalar
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,16 +365,28 @@ class Suite:
     text: str = ""
     resources: Resources = Resources()
     report: Report = dataclasses.field(default_factory=Report)
+    mapping: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: _freeze({}), compare=False, repr=False
+    )
 
     @property
     def sha256(self):
-        """SHA-256 of the suite's content (parsed TOML, keys sorted).
+        """SHA-256 of the suite's content (the mapping, keys sorted).
 
         Comments, blank lines and key order do not count, so editing a
         comment does not make a run folder "a different suite".
         """
-        content = json.dumps(tomllib.loads(self.text), sort_keys=True)
+        content = json.dumps(dict(self.mapping), sort_keys=True)
         return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+    def toml(self):
+        """The suite as TOML: the file's own text when it was loaded from
+        one, else written from ``mapping`` with ``tomli_w``."""
+        if self.text:
+            return self.text
+        import tomli_w
+
+        return tomli_w.dumps(dict(self.mapping))
 
     @property
     def files(self):
@@ -401,10 +430,23 @@ class Suite:
 class _Checker:
     """Builds error messages that name the file, key path and value."""
 
-    def __init__(self, source):
+    def __init__(self, source, *, base_dir=None, flat=()):
         self.source = source
+        self.base_dir = base_dir or os.getcwd()
+        self.flat = flat
+
+    def name(self, path):
+        """``path`` as the user wrote it: ``training.epochs`` is ``epochs``
+        for a table whose keys are keyword arguments (``flat``)."""
+        for table in self.flat:
+            if path == table:
+                return ""
+            if path.startswith(f"{table}."):
+                return path[len(table) + 1 :]
+        return path
 
     def fail(self, path, problem, value=dataclasses.MISSING):
+        path = self.name(path)
         where = f" at `{path}`" if path else ""
         received = ""
         if value is not dataclasses.MISSING:
@@ -414,6 +456,8 @@ class _Checker:
 
     def keys(self, table, path, required, optional):
         section = f"[{path}]" if path else "the top level"
+        if path in self.flat:
+            section, path = "the keyword arguments", ""
         allowed = list(required) + list(optional)
         for key in table:
             if key not in allowed:
@@ -486,21 +530,77 @@ def load(path):
             names the file, the key path and the value.
     """
     path = os.fspath(path)
+    text = _read_text(path)
+    return loads(text, source=path)
+
+
+def read(path):
+    """The content of a TOML suite file as a dict, not validated.
+
+    For readers that need one table of a suite (the report's ``[report]``,
+    ``plan``'s ``seeds``) without checking its tasks (which imports Keras).
+
+    Raises:
+        ConfigError: the file cannot be read or is not TOML.
+    """
+    path = os.fspath(path)
+    return _parse(_read_text(path), path)
+
+
+def _read_text(path):
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read()
+            return f.read()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read suite file: {error}") from None
-    return loads(text, source=path)
+
+
+def _parse(text, source):
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
 
 
 def loads(text, source="<string>"):
     """Validates suite TOML given as text; see ``load``."""
-    check = _Checker(source)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    path = None if source.startswith("<") else source
+    suite = from_mapping(_parse(text, source), source=source, path=path)
+    return dataclasses.replace(suite, text=text)
+
+
+def from_mapping(data, source="<dict>", *, path=None, keywords=False):
+    """Validates a suite given as a dict (the TOML file's content).
+
+    Every caller builds suites this way: ``load``/``loads`` parse TOML into
+    a dict with ``tomllib`` and call this; ``compare()`` and the evidence
+    claims build the dict directly.
+
+    Args:
+        data: the suite as nested dicts and lists (TOML types: str, int,
+            float, bool, lists, dicts).
+        source: what error messages name: a file path, or e.g.
+            ``"compare"``.
+        path: the suite's file (``Suite.path``): relative model and data
+            paths of user tasks are relative to its folder (else to the
+            working directory). It need not exist yet.
+        keywords: name ``[training]`` keys as keyword arguments in errors
+            (``epochs`` rather than ``training.epochs``), for Python faces
+            whose keyword arguments are that table's keys.
+
+    Returns:
+        A frozen ``Suite``; its ``mapping`` is a plain copy of ``data``.
+
+    Raises:
+        ConfigError: the suite is invalid; the message names the source,
+            the key path and the value.
+    """
+    base_dir = os.path.dirname(os.path.abspath(path)) if path else None
+    check = _Checker(
+        source, base_dir=base_dir, flat=("training",) if keywords else ()
+    )
+    check.table(data, "")
+    data = _plain(data)
     check.keys(
         data,
         "",
@@ -554,8 +654,8 @@ def loads(text, source="<string>"):
         activations=activations,
         monitors=monitors,
         description=description,
-        path=None if source == "<string>" else source,
-        text=text,
+        path=os.fspath(path) if path else None,
+        mapping=_freeze(data),
         resources=resources,
         report=report,
     )
@@ -938,9 +1038,7 @@ def _user_task(check, table, path):
         check.keys(table, path, required=("model", "data"), optional=keys)
         model = check.string(table["model"], f"{path}.model")
         data = check.string(table["data"], f"{path}.data")
-    base_dir = os.path.dirname(os.path.abspath(check.source))
-    if check.source == "<string>":
-        base_dir = os.getcwd()
+    base_dir = check.base_dir
     refs = {}
     for key, ref, suffix in (
         ("model", model, ".keras"),
