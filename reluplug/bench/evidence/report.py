@@ -3,9 +3,10 @@
 One section per claim: the claim in one sentence, its verdict word with
 the rule and the numbers behind it, its figure and its tables. Same style
 and machinery as the benchmark report (``reluplug.bench.report``): a
-self-contained HTML page (no script, CSP, escaped text, figures as PNG data
-URIs), ``summary.md``, CSV files and ``figures/`` (PNG and SVG). Needs no
-Keras: it reads ``OUT/claims/*/*.csv`` only.
+self-contained HTML page (the template ``evidence.html``, which extends the
+benchmark report's ``base.html``: no script, CSP, autoescaped text, figures
+as PNG data URIs), ``summary.md``, CSV files and ``figures/`` (PNG and
+SVG). Needs no Keras: it reads ``OUT/claims/*/*.csv`` only.
 """
 
 import json
@@ -23,12 +24,6 @@ from reluplug.bench.store import atomic_write
 
 TITLE = "reluplug evidence: why ReLU, measured"
 VERDICT_COLUMNS = ("claim", "title", "verdict", "statement", "reason", "rule")
-_STYLE = """
-.holds { border-color: #27ae60; background: #eafaf1; }
-.fails { border-color: #c0392b; background: #fdecea; }
-.mixed { border-color: #e67e22; background: #fff4e5; }
-.word { font-weight: bold; text-transform: uppercase; }
-"""
 
 
 def load_tables(folder):
@@ -241,45 +236,12 @@ def _markdown(verdicts, sections, manifest):
 
 
 def _html(verdicts, sections, manifest):
-    esc, table = html.esc, html.table
-    body = [
-        f"<h1>{esc(TITLE)}</h1>",
-        f"<p>{esc(_mode_line(manifest))}</p>",
-        "<h2>Verdicts</h2>",
-        table(verdict_table(verdicts)),
-    ]
-    for s in sections:
-        m, v = s["module"], s["verdict"]
-        checks = "".join(
-            f"<li>{'✔' if ok else '✘'} {esc(name)}</li>"
-            for name, ok in v.checks.items()
-        )
-        body += [
-            f'<h2 id="claim-{m.NUMBER}">Claim {m.NUMBER}: {esc(m.TITLE)}</h2>',
-            f"<p><i>{esc(m.CLAIM)}</i></p>",
-            f'<div class="box {esc(v.word)}"><span class="word">'
-            f"{esc(v.word)}</span>: {esc(v.reason)}<ul>{checks}</ul></div>",
-            f'<p class="note">Rule: {esc(m.RULE)}</p>',
-        ]
-        if s["sources"]:
-            body.append(
-                f'<p class="note">{esc(_source_line(s["sources"]))}</p>'
-            )
-        if s["figure"] is not None:
-            body.append(html.figure(s["figure"]))
-        if s["figure_error"]:
-            body.append(
-                f'<p class="note">No figure: {esc(s["figure_error"])}</p>'
-            )
-        for name, df in s["tables"]:
-            if df is not None:
-                body += [f"<h3>{esc(name)}</h3>", table(df)]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{html.CSP}">'
-        f"<title>{esc(TITLE)}</title>"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<style>{html.CSS}{_STYLE}</style></head><body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
+    return html.render_page(
+        "evidence.html",
+        title=TITLE,
+        mode_line=_mode_line(manifest),
+        verdicts=verdict_table(verdicts),
+        sections=[
+            dict(s, source_line=_source_line(s["sources"])) for s in sections
+        ],
     )
