@@ -63,3 +63,49 @@ def no_data(reason):
     """The verdict when the run has no usable data for a claim: ``mixed``
     (not decided either way), with ``reason`` saying what is missing."""
     return Verdict(MIXED, {"data present": False}, reason)
+
+
+def suite(
+    module,
+    *,
+    description,
+    seeds,
+    training,
+    tasks,
+    activations,
+    monitors=None,
+    name=None,
+    baseline="relu",
+):
+    """A claim's suite as a dict (``suite.config.from_mapping`` input).
+
+    Args:
+        module: the claim module (its ``NAME`` and ``NUMBER`` name the
+            suite).
+        description: what the suite trains, after ``claim N:``.
+        seeds: list of seeds.
+        training: the ``[training]`` table.
+        tasks: list of ``[[tasks]]`` tables.
+        activations: names, or ``(name, label)`` pairs.
+        monitors: the ``[monitors]`` table, or None for no monitors.
+        name: the suite's name without ``evidence-``; ``module.NAME`` by
+            default.
+        baseline: label of the baseline activation.
+    """
+    acts = [
+        {"name": a} if isinstance(a, str) else {"name": a[0], "label": a[1]}
+        for a in activations
+    ]
+    data = {
+        "version": 1,
+        "name": f"evidence-{name or module.NAME}",
+        "description": f"claim {module.NUMBER}: {description}",
+        "seeds": list(seeds),
+        "baseline": baseline,
+        "training": dict(training),
+        "tasks": list(tasks),
+        "activations": acts,
+    }
+    if monitors is not None:
+        data["monitors"] = dict(monitors)
+    return data

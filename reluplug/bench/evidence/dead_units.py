@@ -8,12 +8,15 @@ every probe sample: ``dead_fraction`` for ReLU (no gradient there) and
 ``inactive_fraction`` for the others (which still pass gradient).
 """
 
+import sys
+
 import numpy as np
 import pandas as pd
 
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import suite
 
 NUMBER = 5
 NAME = "dead_units"
@@ -38,52 +41,45 @@ SHOW = ("final",)
 FIGSIZE = (12, 4)
 
 
-def _suite(name, acts, rates, seeds, epochs, revive):
-    acts = "\n".join(
-        f'[[activations]]\nname = "{a}"\nlabel = "{label}"\n'
-        for a, label in acts
-    )
-    return f"""\
-version = 1
-name = "evidence-{name}"
-description = "claim {NUMBER}: learning-rate sweep, dead units"
-seeds = {seeds}
-baseline = "{"relu_revive" if revive else "relu"}"
-
-[training]
-epochs = {epochs}
-batch_size = 32
-learning_rate = {rates}
-
-[monitors]
-dead_units = true
-gradient_flow = false
-max_samples = 512
-revive = {"true" if revive else "false"}
-
-[[tasks]]
-name = "digits_mlp"
-params = {{hidden = 64, layers = 3}}
-
-{acts}"""
-
-
 def suites(quick=False):
-    """``{name: suite TOML text}``: the sweep, and ReLU with revive."""
-    rates = "[0.001, 0.1]" if quick else "[0.001, 0.01, 0.03, 0.1]"
-    seeds = "[0, 1]" if quick else "[0, 1, 2]"
-    epochs = 2 if quick else 10
+    """``{name: suite dict}``: the sweep, and ReLU with revive."""
+    seeds = [0, 1] if quick else [0, 1, 2]
+    training = {
+        "epochs": 2 if quick else 10,
+        "batch_size": 32,
+        "learning_rate": [0.001, 0.1] if quick else [0.001, 0.01, 0.03, 0.1],
+    }
+    tasks = [{"name": "digits_mlp", "params": {"hidden": 64, "layers": 3}}]
+
+    def monitors(revive):
+        return {
+            "dead_units": True,
+            "gradient_flow": False,
+            "max_samples": 512,
+            "revive": revive,
+        }
+
+    acts = ACTIVATIONS[:2] if quick else ACTIVATIONS
     return {
-        NAME: _suite(
-            NAME,
-            [(a, a) for a in (ACTIVATIONS[:2] if quick else ACTIVATIONS)],
-            rates,
-            seeds,
-            epochs,
-            False,
+        NAME: suite(
+            sys.modules[__name__],
+            description="learning-rate sweep, dead units",
+            seeds=seeds,
+            training=training,
+            tasks=tasks,
+            activations=[(a, a) for a in acts],
+            monitors=monitors(False),
         ),
-        f"{NAME}_revive": _suite(
-            f"{NAME}_revive", [("relu", REVIVE)], rates, seeds, epochs, True
+        f"{NAME}_revive": suite(
+            sys.modules[__name__],
+            name=f"{NAME}_revive",
+            description="learning-rate sweep, dead units",
+            seeds=seeds,
+            training=training,
+            tasks=tasks,
+            activations=[("relu", REVIVE)],
+            monitors=monitors(True),
+            baseline="relu_revive",
         ),
     }
 

@@ -7,11 +7,14 @@ accuracy, each structured variant paired with ``Dense`` over seeds by the
 report's ``stats.paired_test``.
 """
 
+import sys
+
 import pandas as pd
 
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import suite
 from reluplug.bench.report import stats
 
 NUMBER = 8
@@ -35,30 +38,21 @@ FIGSIZE = (12, 4)
 
 
 def suites(quick=False):
-    """``{name: suite TOML text}`` of the claim's trials."""
-    seeds = "[0, 1]" if quick else "[0, 1, 2, 3, 4]"
-    epochs = 2 if quick else 15
-    linear = ", ".join(f'"{v}"' for v in VARIANTS)
+    """``{name: suite dict}`` of the claim's trials."""
+    params = {"hidden": 256, "layers": 2, "linear": list(VARIANTS)}
     return {
-        NAME: f"""\
-version = 1
-name = "evidence-{NAME}"
-description = "claim {NUMBER}: Dense vs HadamardDense vs CirculantDense"
-seeds = {seeds}
-baseline = "relu"
-
-[training]
-epochs = {epochs}
-batch_size = 64
-learning_rate = 0.002
-
-[[tasks]]
-name = "digits_mlp"
-params = {{hidden = 256, layers = 2, linear = [{linear}]}}
-
-[[activations]]
-name = "relu"
-"""
+        NAME: suite(
+            sys.modules[__name__],
+            description="Dense vs HadamardDense vs CirculantDense",
+            seeds=[0, 1] if quick else [0, 1, 2, 3, 4],
+            training={
+                "epochs": 2 if quick else 15,
+                "batch_size": 64,
+                "learning_rate": 0.002,
+            },
+            tasks=[{"name": "digits_mlp", "params": params}],
+            activations=["relu"],
+        )
     }
 
 

@@ -117,8 +117,10 @@ def run_evidence(
         log(f"claim {module.NUMBER} ({module.NAME}): running")
         try:
             run_dirs = {}
-            for name, text in suites.items():
-                suite = config.loads(text, source=f"<evidence suite {name}>")
+            for name, mapping in suites.items():
+                suite = config.from_mapping(
+                    mapping, source=f"<evidence suite {name}>"
+                )
                 run_dir = out / "runs" / (f"{name}-quick" if quick else name)
                 engine.run_suite(
                     suite,

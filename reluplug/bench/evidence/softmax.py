@@ -7,11 +7,14 @@ initial weights, data order and seeds; test accuracy compared with the
 report's paired statistics.
 """
 
+import sys
+
 import numpy as np
 
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import suite
 
 NUMBER = 7
 NAME = "softmax"
@@ -39,31 +42,20 @@ FIGSIZE = (6.5, 4)
 
 
 def suites(quick=False):
-    """``{name: suite TOML text}`` of the claim's trials."""
-    seeds = "[0, 1]" if quick else "[0, 1, 2, 3, 4]"
-    epochs = 2 if quick else 12
-    acts = "\n".join(
-        f'[[activations]]\nname = "{n}"\nlabel = "{label}"\n'
-        for n, label in ACTIVATIONS
-    )
+    """``{name: suite dict}`` of the claim's trials."""
     return {
-        NAME: f"""\
-version = 1
-name = "evidence-{NAME}"
-description = "claim {NUMBER}: ReLU vs softmax as a hidden activation"
-seeds = {seeds}
-baseline = "relu"
-
-[training]
-epochs = {epochs}
-batch_size = 64
-learning_rate = 0.002
-
-[[tasks]]
-name = "digits_cnn"
-params = {{filters = 16}}
-
-{acts}"""
+        NAME: suite(
+            sys.modules[__name__],
+            description="ReLU vs softmax as a hidden activation",
+            seeds=[0, 1] if quick else [0, 1, 2, 3, 4],
+            training={
+                "epochs": 2 if quick else 12,
+                "batch_size": 64,
+                "learning_rate": 0.002,
+            },
+            tasks=[{"name": "digits_cnn", "params": {"filters": 16}}],
+            activations=list(ACTIVATIONS),
+        )
     }
 
 

@@ -8,12 +8,15 @@ networks, the cost of each activation alone: one compiled forward +
 backward pass over a 1024 x 1024 float32 tensor, median of 30.
 """
 
+import sys
+
 import numpy as np
 import pandas as pd
 
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import suite
 
 NUMBER = 4
 NAME = "speed"
@@ -40,33 +43,24 @@ FIGSIZE = (15, 4)
 
 
 def suites(quick=False):
-    """``{name: suite TOML text}`` of the claim's trials."""
-    seeds = "[0, 1]" if quick else "[0, 1, 2]"
-    epochs = 2 if quick else 20
-    tasks = (
-        '[[tasks]]\nname = "digits_mlp"\nparams = {hidden = 64, layers = 3}\n'
-    )
-    if not quick:
-        tasks += (
-            '\n[[tasks]]\nname = "mnist1d_mlp"\n'
-            "params = {hidden = 64, layers = 3}\n"
-        )
-    acts = "\n".join(f'[[activations]]\nname = "{a}"\n' for a in ACTIVATIONS)
+    """``{name: suite dict}`` of the claim's trials."""
+    names = ("digits_mlp",) if quick else ("digits_mlp", "mnist1d_mlp")
     return {
-        NAME: f"""\
-version = 1
-name = "evidence-{NAME}"
-description = "claim {NUMBER}: ReLU vs sigmoid vs tanh, identical MLPs"
-seeds = {seeds}
-baseline = "relu"
-
-[training]
-epochs = {epochs}
-batch_size = 64
-learning_rate = 0.001
-
-{tasks}
-{acts}"""
+        NAME: suite(
+            sys.modules[__name__],
+            description="ReLU vs sigmoid vs tanh, identical MLPs",
+            seeds=[0, 1] if quick else [0, 1, 2],
+            training={
+                "epochs": 2 if quick else 20,
+                "batch_size": 64,
+                "learning_rate": 0.001,
+            },
+            tasks=[
+                {"name": n, "params": {"hidden": 64, "layers": 3}}
+                for n in names
+            ],
+            activations=list(ACTIVATIONS),
+        )
     }
 
 

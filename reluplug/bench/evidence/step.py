@@ -8,11 +8,14 @@ throughout keeps its initial weights (Adam's update of a zero gradient is
 zero).
 """
 
+import sys
+
 import numpy as np
 
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import suite
 
 NUMBER = 9
 NAME = "step"
@@ -35,32 +38,23 @@ FIGSIZE = (11, 4)
 
 
 def suites(quick=False):
-    """``{name: suite TOML text}`` of the claim's trials."""
-    seeds = "[0, 1]" if quick else "[0, 1, 2, 3, 4]"
-    epochs = 2 if quick else 10
-    acts = "\n".join(f'[[activations]]\nname = "{a}"\n' for a in ACTIVATIONS)
+    """``{name: suite dict}`` of the claim's trials."""
     return {
-        NAME: f"""\
-version = 1
-name = "evidence-{NAME}"
-description = "claim {NUMBER}: Heaviside step vs ReLU"
-seeds = {seeds}
-baseline = "relu"
-
-[training]
-epochs = {epochs}
-batch_size = 64
-learning_rate = 0.001
-
-[monitors]
-dead_units = false
-gradient_flow = true
-
-[[tasks]]
-name = "digits_mlp"
-params = {{hidden = 64, layers = 2}}
-
-{acts}"""
+        NAME: suite(
+            sys.modules[__name__],
+            description="Heaviside step vs ReLU",
+            seeds=[0, 1] if quick else [0, 1, 2, 3, 4],
+            training={
+                "epochs": 2 if quick else 10,
+                "batch_size": 64,
+                "learning_rate": 0.001,
+            },
+            tasks=[
+                {"name": "digits_mlp", "params": {"hidden": 64, "layers": 2}}
+            ],
+            activations=list(ACTIVATIONS),
+            monitors={"dead_units": False, "gradient_flow": True},
+        )
     }
 
 

@@ -9,12 +9,15 @@ input, in the deepest network. Whether each depth trains is the runner's
 test accuracy, compared with ReLU by the report's paired statistics.
 """
 
+import sys
+
 import numpy as np
 import pandas as pd
 
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import suite
 
 NUMBER = 3
 NAME = "vanishing"
@@ -36,35 +39,29 @@ SQUASHERS = ("sigmoid", "tanh")
 
 
 def suites(quick=False):
-    """``{name: suite TOML text}`` of the claim's trials."""
-    depths = "[2, 4]" if quick else "[5, 10, 20, 40]"
-    seeds = "[0, 1]" if quick else "[0, 1, 2]"
+    """``{name: suite dict}`` of the claim's trials."""
     epochs = 1 if quick else 8
-    names = ("relu", "tanh", "sigmoid") if quick else ACTIVATIONS
-    acts = "\n".join(f'[[activations]]\nname = "{a}"\n' for a in names)
+    depths = [2, 4] if quick else [5, 10, 20, 40]
     return {
-        NAME: f"""\
-version = 1
-name = "evidence-{NAME}"
-description = "claim {NUMBER}: depth sweep of deep_mlp per activation"
-seeds = {seeds}
-baseline = "relu"
-
-[training]
-epochs = {epochs}
-batch_size = 64
-learning_rate = 0.001
-
-[monitors]
-dead_units = false
-gradient_flow = true
-every_n_epochs = {epochs}
-
-[[tasks]]
-name = "deep_mlp"
-params = {{depth = {depths}, width = 32}}
-
-{acts}"""
+        NAME: suite(
+            sys.modules[__name__],
+            description="depth sweep of deep_mlp per activation",
+            seeds=[0, 1] if quick else [0, 1, 2],
+            training={
+                "epochs": epochs,
+                "batch_size": 64,
+                "learning_rate": 0.001,
+            },
+            tasks=[
+                {"name": "deep_mlp", "params": {"depth": depths, "width": 32}}
+            ],
+            activations=("relu", "tanh", "sigmoid") if quick else ACTIVATIONS,
+            monitors={
+                "dead_units": False,
+                "gradient_flow": True,
+                "every_n_epochs": epochs,
+            },
+        )
     }
 
 
