@@ -14,6 +14,7 @@ from the CSV files with pandas alone.
 """
 
 import dataclasses
+from pathlib import Path
 
 HOLDS = "holds"
 FAILS = "fails"
@@ -109,3 +110,8 @@ def suite(
     if monitors is not None:
         data["monitors"] = dict(monitors)
     return data
+
+
+def claim_folder(out, module):
+    """``OUT/claims/<n>-<name>``: where a claim's tables and figure live."""
+    return Path(out) / "claims" / f"{module.NUMBER}-{module.NAME}"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from reluplug.bench.evidence import CLAIMS
+from reluplug.bench.evidence._common import claim_folder
 from reluplug.bench.evidence._common import no_data
 from reluplug.bench.report import html
 from reluplug.bench.report import markdown
@@ -47,8 +48,6 @@ def _meta(folder):
 
 def claim_result(out, module):
     """``(tables, verdict, error)`` of one claim from its folder."""
-    from reluplug.bench.evidence.runner import claim_folder
-
     folder = claim_folder(out, module)
     meta = _meta(folder)
     tables = load_tables(folder)

@@ -21,6 +21,7 @@ import traceback
 from pathlib import Path
 
 from reluplug.bench.evidence import CLAIMS
+from reluplug.bench.evidence._common import claim_folder
 
 MANIFEST = "evidence.json"
 
@@ -38,11 +39,6 @@ class Context:
     run_dirs: dict
     quick: bool
     folder: Path
-
-
-def claim_folder(out, module):
-    """``OUT/claims/<n>-<name>``."""
-    return Path(out) / "claims" / f"{module.NUMBER}-{module.NAME}"
 
 
 def write_tables(folder, tables):
