@@ -1,6 +1,7 @@
 """A trial's data: the task's splits (cached per process) and the seeded
 batch order every activation of a group sees."""
 
+import hashlib
 import json
 
 import keras
@@ -20,6 +21,21 @@ def load_splits(task, spec):
     if key not in _SPLITS:
         _SPLITS[key] = task.load(spec.seed, **data)
     return _SPLITS[key]
+
+
+def test_digest(splits):
+    """First 16 hex digits of the SHA-256 of the test inputs and labels.
+
+    The report compares it across seeds: one digest means a fixed test set
+    (seeds vary initialisation, batch order and the training split), several
+    mean the seeds re-split the test set too (Nadeau-Bengio applies).
+    """
+    h = hashlib.sha256()
+    for a in (splits.x_test, splits.y_test):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
 
 
 class EpochOrder(keras.utils.PyDataset):

@@ -35,6 +35,7 @@ import keras
 
 from reluplug.bench.engine.data import EpochOrder
 from reluplug.bench.engine.data import load_splits
+from reluplug.bench.engine.data import test_digest
 from reluplug.bench.engine.environment import environment
 from reluplug.bench.engine.model import build_model
 from reluplug.bench.engine.model import compile_model
@@ -80,6 +81,7 @@ def base_record(spec, task=None, status=schema.FAILED):
             "n_train": None,
             "n_val": None,
             "n_test": None,
+            "test_sha256": None,
         },
         machine=machine,
         versions=versions,
@@ -121,6 +123,7 @@ def run_trial(spec):
             n_train=len(splits.y_train),
             n_val=len(splits.y_val),
             n_test=len(splits.y_test),
+            test_sha256=test_digest(splits),
         )
 
         t = time.perf_counter()
