@@ -29,6 +29,7 @@ RUN_COLUMNS = list(schema.RUN_COLUMNS) + [
     "resplit",
     "n_train",
     "n_test",
+    "test_sha256",
 ]
 HISTORY_COLUMNS = list(schema.HISTORY_COLUMNS)
 MONITOR_COLUMNS = list(schema.MONITOR_COLUMNS)
@@ -156,9 +157,9 @@ def runs_frame(records):
     `mean_epoch_time_s` is the mean of `epoch_time_s` over epochs 2..N (the
     first epoch includes graph tracing), or epoch 1 alone when only one ran.
     `final_dead_fraction` / `final_inactive_fraction` come from the last
-    epoch of the history (NaN when monitors were off). `resplit`, `n_train`
-    and `n_test` come from the record's `splits` (False / NaN for records
-    written before it existed).
+    epoch of the history (NaN when monitors were off). `resplit`, `n_train`,
+    `n_test` and `test_sha256` come from the record's `splits` (False / NaN /
+    None for records written before they existed).
 
     Args:
         records: Trial dicts as read by `read_trials`.
@@ -180,6 +181,7 @@ def runs_frame(records):
         row["resplit"] = bool(splits.get("resplit", False))
         row["n_train"] = splits.get("n_train")
         row["n_test"] = splits.get("n_test")
+        row["test_sha256"] = splits.get("test_sha256")
         rows.append(row)
     df = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for col in _NUMERIC_RUN:
