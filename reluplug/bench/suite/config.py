@@ -61,9 +61,12 @@ from collections.abc import Mapping
 import tomllib
 
 from reluplug._validation import did_you_mean
+from reluplug.bench.suite import init_protocol
 from reluplug.bench.suite import schema
+from reluplug.bench.suite import tuning
 from reluplug.bench.suite.resources import Resources
 from reluplug.bench.suite.schema import OPTIMIZERS
+from reluplug.bench.suite.tuning import Tuning
 
 SUITE_VERSIONS = (1,)
 TRAINING_SWEEPS = ("epochs", "batch_size", "optimizer", "learning_rate")
@@ -112,7 +115,12 @@ class EarlyStopping:
 
 @dataclasses.dataclass(frozen=True)
 class Training:
-    """One training recipe, shared by every trial of a suite."""
+    """One training recipe, shared by every trial of a suite.
+
+    ``init`` is the initialisation protocol (``init_protocol.PROTOCOLS``);
+    each trial's resolved scheme is ``TrialSpec.init``, which is what its id
+    hashes.
+    """
 
     epochs: int
     batch_size: int = 64
@@ -120,6 +128,7 @@ class Training:
     learning_rate: float = 1e-3
     early_stopping: EarlyStopping | None = None
     jit_compile: bool = False
+    init: str = init_protocol.RECOMMENDED_PROTOCOL
 
     def to_dict(self):
         """Plain, JSON-ready dict (``early_stopping`` is a dict or None)."""
@@ -216,11 +225,14 @@ class ActivationConfig:
         name: identifier for ``reluplug.get`` (a registered or Keras name,
             or ``"package.module:ClassName"``).
         params: keyword arguments for ``reluplug.get``.
+        init: its initialisation scheme under the suite's ``init``
+            (``init_protocol.resolve``): ``"same"`` or a scheme name.
     """
 
     label: str
     name: str
     params: types.MappingProxyType
+    init: str = init_protocol.SAME
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,12 +253,19 @@ class TrialSpec:
     sweep: types.MappingProxyType = dataclasses.field(
         default_factory=lambda: _freeze({})
     )
+    init: str = init_protocol.SAME
+    role: str = ""
+    tuning: types.MappingProxyType = dataclasses.field(
+        default_factory=lambda: _freeze({})
+    )
 
     def to_dict(self):
         """Canonical, JSON-ready content of the spec.
 
         ``task_label`` and ``sweep`` appear only for a swept task variant,
-        so the trial ids of suites without sweeps do not change.
+        ``role`` only for a tuning trial (``"tuning"``) and ``tuning`` (the
+        grid and tuning seeds) only for an evaluation trial whose learning
+        rate was tuned. ``init`` is the trial's initialisation scheme.
         """
         data = {
             "schema_version": schema.SCHEMA_VERSION,
@@ -265,6 +284,11 @@ class TrialSpec:
             data["task_label"] = self.task_label
         if self.sweep:
             data["sweep"] = dict(self.sweep)
+        data["init"] = self.init
+        if self.role:
+            data["role"] = self.role
+        if self.tuning:
+            data["tuning"] = dict(self.tuning)
         return data
 
     @classmethod
@@ -288,6 +312,9 @@ class TrialSpec:
             monitors=Monitors(**data["monitors"]),
             task_label=data.get("task_label", ""),
             sweep=_freeze(data.get("sweep", {})),
+            init=data.get("init", init_protocol.SAME),
+            role=data.get("role", ""),
+            tuning=_freeze(data.get("tuning", {})),
         )
 
     def identity(self):
@@ -297,20 +324,42 @@ class TrialSpec:
         monitor settings and the record format. Not the suite name, the
         labels, the sweep or ``is_baseline``: renaming or re-labelling a
         suite, or changing its baseline, keeps every finished trial.
+
+        The initialisation scheme (``init``) and the ``role`` of a tuning
+        trial are added only when they are not ``"same"`` / empty, so the
+        ids of suites with ``init = "same"`` are those from before the
+        protocol. The suite's ``init`` protocol word is left out (two
+        protocols giving one activation the same scheme train the same
+        trial), and so is the tuning grid (the chosen rate is in
+        ``training``).
         """
-        return {
+        training = self.training.to_dict()
+        del training["init"]
+        identity = {
             "schema_version": schema.SCHEMA_VERSION,
             "task": self.task,
             "task_params": dict(self.task_params),
             "activation": self.activation_name,
             "activation_params": dict(self.activation_params),
             "seed": self.seed,
-            "training": self.training.to_dict(),
+            "training": training,
             "monitors": self.monitors.to_dict(),
         }
+        if self.init != init_protocol.SAME:
+            identity["init"] = self.init
+        if self.role:
+            identity["role"] = self.role
+        return identity
 
     # Record fields that name a trial but do not change what it trains.
-    NAMES = ("suite", "task_label", "sweep", "activation", "is_baseline")
+    NAMES = (
+        "suite",
+        "task_label",
+        "sweep",
+        "activation",
+        "is_baseline",
+        "tuning",
+    )
 
     def rename(self, record):
         """Gives a record of this trial the suite's current names.
@@ -368,6 +417,7 @@ class Suite:
     mapping: types.MappingProxyType = dataclasses.field(
         default_factory=lambda: _freeze({}), compare=False, repr=False
     )
+    tuning: Tuning | None = None
 
     @property
     def sha256(self):
@@ -399,29 +449,72 @@ class Suite:
                     out[task.params[key]] = sha
         return out
 
-    def expand(self):
-        """All trials, ordered by task, then seed, then activation."""
+    def expand(self, learning_rates=None):
+        """All evaluation trials, ordered by task, then seed, then
+        activation.
+
+        Args:
+            learning_rates: for a suite with ``[tuning]``: ``{(task label,
+                activation label): chosen rate}`` (``tuning.decide``); the
+                trials of a pair not in it are left out (its rate is not
+                chosen yet). Ignored without ``[tuning]``.
+        """
         specs = []
         for task in self.tasks:
             for seed in self.seeds:
                 for act in self.activations:
-                    specs.append(
-                        TrialSpec(
-                            suite=self.name,
-                            task=task.name,
-                            task_params=task.params,
-                            activation=act.label,
-                            activation_name=act.name,
-                            activation_params=act.params,
-                            is_baseline=act.label == self.baseline,
-                            seed=seed,
-                            training=task.training or self.training,
-                            monitors=self.monitors,
-                            task_label=task.label,
-                            sweep=task.sweep,
+                    training = task.training or self.training
+                    extra = {}
+                    if self.tuning is not None:
+                        rate = (learning_rates or {}).get(
+                            (task.label, act.label)
                         )
-                    )
+                        if rate is None:
+                            continue
+                        training = dataclasses.replace(
+                            training, learning_rate=rate
+                        )
+                        extra["tuning"] = _freeze(self.tuning.to_dict())
+                    specs.append(self._spec(task, act, seed, training, **extra))
         return specs
+
+    def expand_tuning(self):
+        """The tuning trials (``[tuning]``; none without it): one per task,
+        tuning seed, activation and grid value, in that order."""
+        if self.tuning is None:
+            return []
+        specs = []
+        for task in self.tasks:
+            for seed in self.tuning.seeds:
+                for act in self.activations:
+                    for rate in self.tuning.learning_rate:
+                        training = dataclasses.replace(
+                            task.training or self.training, learning_rate=rate
+                        )
+                        specs.append(
+                            self._spec(
+                                task, act, seed, training, role=tuning.ROLE
+                            )
+                        )
+        return specs
+
+    def _spec(self, task, act, seed, training, **extra):
+        return TrialSpec(
+            suite=self.name,
+            task=task.name,
+            task_params=task.params,
+            activation=act.label,
+            activation_name=act.name,
+            activation_params=act.params,
+            is_baseline=act.label == self.baseline,
+            seed=seed,
+            training=training,
+            monitors=self.monitors,
+            task_label=task.label,
+            sweep=task.sweep,
+            init=act.init,
+            **extra,
+        )
 
 
 # --------------------------------------------------------------- validation
@@ -612,6 +705,7 @@ def from_mapping(data, source="<dict>", *, path=None, keywords=False):
             "description",
             "resources",
             "report",
+            "tuning",
         ),
     )
     version = check.integer(data["version"], "version")
@@ -637,7 +731,8 @@ def from_mapping(data, source="<dict>", *, path=None, keywords=False):
             "missing required key 'activations' (a non-empty "
             "array of tables, [[activations]])",
         )
-    activations = _activations(check, data["activations"])
+    activations = _activations(check, data["activations"], training.init)
+    tuned = tuning.parse(check, data.get("tuning"), seeds, data["training"])
     labels = [a.label for a in activations]
     baseline = data.get("baseline", labels[0])
     check.string(baseline, "baseline")
@@ -658,6 +753,7 @@ def from_mapping(data, source="<dict>", *, path=None, keywords=False):
         mapping=_freeze(data),
         resources=resources,
         report=report,
+        tuning=tuned,
     )
 
 
@@ -718,6 +814,7 @@ def _training(check, table):
             "learning_rate",
             "early_stopping",
             "jit_compile",
+            "init",
         ),
     )
     epochs = check.integer(table["epochs"], "training.epochs", low=1)
@@ -755,6 +852,9 @@ def _training(check, table):
             early,
         )
     jit = check.boolean(table.get("jit_compile", False), "training.jit_compile")
+    init = table.get("init", init_protocol.RECOMMENDED_PROTOCOL)
+    check.string(init, "training.init")
+    check.choice(init, "training.init", init_protocol.PROTOCOLS)
     return Training(
         epochs=epochs,
         batch_size=batch_size,
@@ -762,6 +862,7 @@ def _training(check, table):
         learning_rate=learning_rate,
         early_stopping=early_stopping,
         jit_compile=jit,
+        init=init,
     )
 
 
@@ -1106,8 +1207,12 @@ def _user_task(check, table, path):
     return TaskConfig(name=task.name, params=_freeze(params), label=label)
 
 
-def _activations(check, activations):
+def _activations(check, activations, init):
+    """``[[activations]]``, each with its scheme under the protocol
+    ``init`` (``init_protocol.resolve``: by name, else by the layer's
+    ``negative_side``)."""
     import reluplug
+    from reluplug.registry import snake_case
 
     if not isinstance(activations, list) or not activations:
         check.fail(
@@ -1127,7 +1232,7 @@ def _activations(check, activations):
         name = check.string(table["name"], f"{path}.name")
         params = check.table(table.get("params", {}), f"{path}.params")
         try:
-            reluplug.get(name, **params)
+            layer = reluplug.get(name, **params)
         except Exception as error:  # any constructor error is a config error
             problem = str(error).rstrip(".")
             value = name if not params else {"name": name, "params": params}
@@ -1151,7 +1256,14 @@ def _activations(check, activations):
                 name,
             )
         seen[key] = i
+        scheme = init_protocol.resolve(
+            init,
+            [name, snake_case(type(layer).__name__)],
+            getattr(layer, "negative_side", None),
+        )
         out.append(
-            ActivationConfig(label=label, name=name, params=_freeze(params))
+            ActivationConfig(
+                label=label, name=name, params=_freeze(params), init=scheme
+            )
         )
     return tuple(out)

@@ -85,6 +85,24 @@ HISTORY_COLUMNS = (
     "dead_fraction",
     "inactive_fraction",
 )
+# tuning.csv: the validation curve of each (task, activation) over the
+# learning-rate grid of a suite's [tuning] table, and the chosen rate
+# (``suite.tuning``). ``score`` is the mean best validation metric with a
+# diverged trial counted as the worst value (what the choice compares).
+TUNING_COLUMNS = (
+    "task",
+    "activation",
+    "learning_rate",
+    "metric",
+    "metric_mode",
+    "n_seeds",
+    "n_completed",
+    "n_diverged",
+    "mean_val_metric",
+    "sd_val_metric",
+    "score",
+    "chosen",
+)
 MONITOR_COLUMNS = (
     "trial_id",
     "task",
