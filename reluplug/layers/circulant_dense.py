@@ -4,12 +4,11 @@ import keras
 from keras import ops
 
 from reluplug import transforms
-from reluplug.layers._structured import check_units
-from reluplug.layers._structured import input_dim
+from reluplug.layers._structured import DenseLike
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class CirculantDense(keras.layers.Layer):
+class CirculantDense(DenseLike):
     """A drop-in for `Dense` with a circulant kernel: n weights, O(n log n).
 
     Every row of the matrix is the previous row shifted by one, so the
@@ -56,35 +55,8 @@ class CirculantDense(keras.layers.Layer):
         ICCV. https://arxiv.org/abs/1502.03436
     """
 
-    def __init__(
-        self,
-        units,
-        activation=None,
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
-        **kwargs,
-    ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.units = check_units("CirculantDense", units)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2)
-
     def build(self, input_shape):
-        d = input_dim("CirculantDense", input_shape)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: d})
+        d = self.build_input(input_shape)
         self.kernel = self.add_weight(
             shape=(max(d, self.units),),
             name="kernel",
@@ -92,44 +64,15 @@ class CirculantDense(keras.layers.Layer):
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,),
-                name="bias",
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self.build_bias()
 
     def call(self, inputs):
         dtype = self.compute_dtype
         kernel = self.kernel
         z = transforms.pad_to(ops.cast(inputs, dtype), kernel.shape[0])
-        y = transforms.circulant_matmul(z, ops.cast(kernel, dtype))
-        y = y[..., : self.units]
-        if self.use_bias:
-            y = y + ops.cast(self.bias, dtype)
-        return self.activation(y)
+        return self.finish(
+            transforms.circulant_matmul(z, ops.cast(kernel, dtype))
+        )
 
     def get_config(self):
-        config = super().get_config()
-        ser = keras.saving.serialize_keras_object
-        config.update(
-            {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": ser(self.kernel_initializer),
-                "bias_initializer": ser(self.bias_initializer),
-                "kernel_regularizer": ser(self.kernel_regularizer),
-                "bias_regularizer": ser(self.bias_regularizer),
-                "activity_regularizer": ser(self.activity_regularizer),
-                "kernel_constraint": ser(self.kernel_constraint),
-                "bias_constraint": ser(self.bias_constraint),
-            }
-        )
-        return config
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        return super().get_config()  # Dense's arguments, all of them

@@ -6,13 +6,12 @@ from keras import ops
 
 from reluplug import transforms
 from reluplug._validation import is_integer
+from reluplug.layers._structured import DenseLike
 from reluplug.layers._structured import check_seed
-from reluplug.layers._structured import check_units
-from reluplug.layers._structured import input_dim
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class HadamardDense(keras.layers.Layer):
+class HadamardDense(DenseLike):
     """A drop-in for `Dense` with O(n) weights and O(n log n) time.
 
     The dense matrix is replaced by fixed fast transforms (Walsh-Hadamard,
@@ -91,35 +90,31 @@ class HadamardDense(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.units = check_units("HadamardDense", units)
+        super().__init__(
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
         if not is_integer(depth) or depth < 1:
             raise ValueError(
                 "HadamardDense: argument `depth` must be an int >= 1. "
                 f"Received: depth={depth!r}"
             )
-        depth = int(depth)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = (
-            None
-            if kernel_initializer is None
-            else keras.initializers.get(kernel_initializer)
-        )
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
-        self.depth = depth
+        self.depth = int(depth)
         self.seed = check_seed("HadamardDense", seed)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
     def build(self, input_shape):
-        d = input_dim("HadamardDense", input_shape)
+        d = self.build_input(input_shape)
         n = transforms.next_power_of_two(max(d, self.units))
         self.transform_size = n
-        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: d})
         rng = np.random.default_rng([self.seed, 3])
         signs = np.stack(
             [
@@ -148,15 +143,7 @@ class HadamardDense(keras.layers.Layer):
                 constraint=self.kernel_constraint,
             )
             setattr(self, name, weight)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.units,),
-                name="bias",
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self.build_bias()
 
     def call(self, inputs):
         dtype = self.compute_dtype
@@ -168,36 +155,12 @@ class HadamardDense(keras.layers.Layer):
             z = transforms.walsh_hadamard(z * b[k])
             z = ops.take(z, self.perms[k], axis=-1) * g[k]
             z = transforms.walsh_hadamard(z) * s[k]
-        y = z[..., : self.units]
-        if self.use_bias:
-            y = y + ops.cast(self.bias, dtype)
-        return self.activation(y)
+        return self.finish(z)
 
     def get_config(self):
         config = super().get_config()
-        ser = keras.saving.serialize_keras_object
-        config.update(
-            {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
-                "use_bias": self.use_bias,
-                "kernel_initializer": None
-                if self.kernel_initializer is None
-                else ser(self.kernel_initializer),
-                "bias_initializer": ser(self.bias_initializer),
-                "kernel_regularizer": ser(self.kernel_regularizer),
-                "bias_regularizer": ser(self.bias_regularizer),
-                "kernel_constraint": ser(self.kernel_constraint),
-                "bias_constraint": ser(self.bias_constraint),
-                "activity_regularizer": ser(self.activity_regularizer),
-                "depth": self.depth,
-                "seed": self.seed,
-            }
-        )
+        config.update({"depth": self.depth, "seed": self.seed})
         return config
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
 
 
 def _array_init(values):
