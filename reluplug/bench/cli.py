@@ -50,6 +50,16 @@ def resolve_suite(value):
     return value
 
 
+def _executor_options(parser, workers_help):
+    """``--executor`` and ``--workers``, shared by ``run`` and ``evidence``."""
+    parser.add_argument(
+        "--executor",
+        default="sequential",
+        help="sequential (default), processes or ray",
+    )
+    parser.add_argument("--workers", type=int, default=None, help=workers_help)
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="reluplug-bench",
@@ -88,18 +98,11 @@ def _parser():
         default=[],
         help="only trials whose task/activation/seed matches this glob",
     )
-    run.add_argument(
-        "--executor",
-        default="sequential",
-        help="sequential (default), processes or ray",
-    )
-    run.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help="trials at once: processes for --executor processes (default "
-        "CPU count / --cpus), CPUs of a local Ray instance, or the most "
-        "trials in flight on a Ray cluster (default: no limit)",
+    _executor_options(
+        run,
+        workers_help="trials at once: processes for --executor processes "
+        "(default CPU count / --cpus), CPUs of a local Ray instance, or the "
+        "most trials in flight on a Ray cluster (default: no limit)",
     )
     run.add_argument(
         "--ray-address",
@@ -148,14 +151,7 @@ def _parser():
         action="store_true",
         help="small mode (fewer seeds, epochs and swept values; minutes)",
     )
-    evidence.add_argument(
-        "--executor",
-        default="sequential",
-        help="sequential (default), processes or ray",
-    )
-    evidence.add_argument(
-        "--workers", type=int, default=None, help="processes for --executor"
-    )
+    _executor_options(evidence, workers_help="processes for --executor")
     evidence.add_argument(
         "--claim",
         action="append",

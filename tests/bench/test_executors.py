@@ -98,13 +98,13 @@ def test_thread_env_caps_every_pool_and_keeps_xla_flags():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"name": "dask"}, r"--executor.*\['sequential', 'processes', 'ray'\]"),
+        ({"name": "dask"}, r"`executor`.*\['sequential', 'processes', 'ray'\]"),
         (
             {"name": "processes", "ray_address": "auto"},
-            r"--ray-address.*needs `--executor ray`.*--executor='processes'",
+            r"`ray_address` needs `executor='ray'`.*executor='processes'",
         ),
-        ({"name": "ray", "retries": -1}, r"--retries.*>= 0.*--retries=-1"),
-        ({"name": "processes", "workers": 0}, r"--workers.*--workers=0"),
+        ({"name": "ray", "retries": -1}, r"`retries`.*>= 0.*retries=-1"),
+        ({"name": "processes", "workers": 0}, r"`workers`.*workers=0"),
     ],
 )
 def test_make_executor_rejects_bad_options(kwargs, match):
