@@ -35,23 +35,7 @@ HISTORY_COLUMNS = list(schema.HISTORY_COLUMNS)
 MONITOR_COLUMNS = list(schema.MONITOR_COLUMNS)
 SCHEMA_VERSION = schema.SCHEMA_VERSION
 STATUSES = schema.STATUSES
-_NUMERIC_RUN = [
-    "seed",
-    "best_epoch",
-    "best_val_metric",
-    "test_metric",
-    "test_loss",
-    "epochs_run",
-    "wall_time_s",
-    "fit_time_s",
-    "overhead_s",
-    "mean_epoch_time_s",
-    "final_dead_fraction",
-    "final_inactive_fraction",
-    "n_params",
-    "n_train",
-    "n_test",
-]
+_NUMERIC_RUN = list(schema.RUN_NUMBERS) + ["n_train", "n_test"]
 
 
 @dataclasses.dataclass

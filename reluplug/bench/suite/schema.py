@@ -71,6 +71,22 @@ RUN_COLUMNS = (
     "error_type",
     "error_message",
 )
+# The columns of RUN_COLUMNS that hold numbers (read back as floats).
+RUN_NUMBERS = (
+    "seed",
+    "best_epoch",
+    "best_val_metric",
+    "test_metric",
+    "test_loss",
+    "epochs_run",
+    "wall_time_s",
+    "fit_time_s",
+    "overhead_s",
+    "mean_epoch_time_s",
+    "final_dead_fraction",
+    "final_inactive_fraction",
+    "n_params",
+)
 HISTORY_COLUMNS = (
     "trial_id",
     "task",
