@@ -101,8 +101,9 @@ def _parser():
     _executor_options(
         run,
         workers_help="trials at once: processes for --executor processes "
-        "(default CPU count / --cpus), CPUs of a local Ray instance, or the "
-        "most trials in flight on a Ray cluster (default: no limit)",
+        "(default CPU count / --cpus), trials at once on a local Ray instance "
+        "(it gets workers x --cpus CPUs), or the most trials in flight on a "
+        "Ray cluster (default: no limit)",
     )
     run.add_argument(
         "--ray-address",
