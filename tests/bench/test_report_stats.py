@@ -302,23 +302,39 @@ def test_ranks_respect_metric_mode_and_average_over_tasks(known):
     assert ranking.set_index("activation").loc["selu", "n_worse"] == 1
 
 
-def test_headline_names_the_best_set(known):
+def test_headline_names_the_credible_best_set(known):
     _, summary = known
     head = stats.headline(summary.reset_index()).set_index("task")
     assert head.loc["acc_task", "top"] == "elu"
     assert head.loc["mse_task", "top"] == "elu"
     assert head.loc["mse_task", "baseline_mean"] == pytest.approx(0.5)
-    assert head.loc["acc_task", "best_set"].split(", ")[0] == "elu"
+    assert head.loc["acc_task", "credible_best"].split(", ")[0] == "elu"
 
 
-def test_p_best_bootstrap():
+def test_p_best_bayesian_bootstrap():
     m = pd.DataFrame({"a": [1.0, 1.0, 1.0], "b": [2.0, 2.0, 2.0]})
-    assert stats.p_best(m).to_dict() == {"a": 1.0, "b": 0.0}
-    m = pd.DataFrame({"a": [1.0, 2.0], "b": [2.0, 1.0]})
-    # Resamples: (0,0) a wins, (1,1) b wins, mixed ones tie (half each).
-    p = stats.p_best(m, n_boot=20000)
-    assert p["a"] == pytest.approx(0.5, abs=0.02)
+    assert stats.p_best(m, "min").to_dict() == {"a": 1.0, "b": 0.0}
+    assert stats.p_best(m, "max").to_dict() == {"a": 0.0, "b": 1.0}
+    # Two seeds, a = (1, 3), b = (2, 2): with Dirichlet(1, 1) weights
+    # (w, 1 - w), w ~ U(0, 1), a's mean 3 - 2w is below 2 iff w > 1/2.
+    m = pd.DataFrame({"a": [1.0, 3.0], "b": [2.0, 2.0]})
+    p = stats.p_best(m, "min", n_boot=20000)
+    assert p["a"] == pytest.approx(0.5, abs=0.015)
     assert p.sum() == pytest.approx(1.0)
+    # Three seeds, a = (0, 0, 3), b = (1, 1, 1): a wins iff w3 < 1/3; for
+    # Dirichlet(1, 1, 1), w3 ~ Beta(1, 2): P = 1 - (2/3)^2 = 5/9.
+    m = pd.DataFrame({"a": [0.0, 0.0, 3.0], "b": [1.0, 1.0, 1.0]})
+    p = stats.p_best(m, "min", n_boot=40000)
+    assert p["a"] == pytest.approx(5 / 9, abs=0.01)
+
+
+def test_credible_best_set_holds_95_percent_of_p_best():
+    p = pd.Series({"a": 0.6, "b": 0.3, "c": 0.06, "d": 0.04})
+    assert stats.credible_best(p) == ["a", "b", "c"]
+    p = pd.Series({"a": 0.97, "b": 0.03, "c": 0.0})
+    assert stats.credible_best(p) == ["a"]
+    p = pd.Series({"a": 0.5, "b": 0.44, "c": 0.03, "d": 0.03})
+    assert stats.credible_best(p) == ["a", "b", "c", "d"]  # tie at margin
 
 
 def test_diverged_and_failed_trials_rank_last_in_their_seed(tmp_path):
@@ -464,10 +480,12 @@ def _hist(vals, times):
 @pytest.mark.parametrize(
     "vals, target, mode, expected",
     [
-        ([0.5, 0.7, 0.8, 0.79], 0.7, "max", (2.0, 3.0)),
+        # Epoch 1's time (compile) counts as the median of the later ones:
+        # times 1, 2, 3, 4 -> 3, 2, 3, 4; times 1, 2 -> 2, 2.
+        ([0.5, 0.7, 0.8, 0.79], 0.7, "max", (2.0, 5.0)),
         ([0.5, 0.6, 0.65], 0.7, "max", (np.nan, np.nan)),
-        ([2.0, 1.0, 0.4, 0.3], 0.5, "min", (3.0, 6.0)),
-        ([0.9, 0.5], 0.9, "max", (1.0, 1.0)),
+        ([2.0, 1.0, 0.4, 0.3], 0.5, "min", (3.0, 8.0)),
+        ([0.9, 0.5], 0.9, "max", (1.0, 2.0)),
     ],
 )
 def test_time_to_target(vals, target, mode, expected):
@@ -493,7 +511,7 @@ def _timed(task, act, seed, vals, times, mode="max", **kw):
     )
 
 
-def test_kaplan_meier_time_to_the_baselines_best(tmp_path):
+def test_kaplan_meier_time_to_the_groups_median_best(tmp_path):
     recs = []
     elu = {
         0: [0.6, 0.95, 0.9, 0.9],  # reaches 0.9 at epoch 2
@@ -506,21 +524,37 @@ def test_kaplan_meier_time_to_the_baselines_best(tmp_path):
         recs.append(
             _timed("t", "relu", seed, [0.5, 0.9, 0.85, 0.8], [10, 1, 1, 1])
         )
-        recs.append(_timed("t", "elu", seed, elu[seed], [10, 2, 2, 2]))
-        recs.append(_timed("t", "slow", seed, [0.1] * 4, [10, 3, 3, 3]))
+        recs.append(
+            _timed("t", "elu", seed, elu[seed], [10, 2, 2, 2], test_metric=0.8)
+        )
+        recs.append(
+            _timed("t", "slow", seed, [0.1] * 4, [10, 3, 3, 3], test_metric=0.1)
+        )
+    # Seed 4: the baseline is slow to the group's target, elu is not.
+    recs.append(_timed("t", "relu", 4, [0.5, 0.6, 0.7, 0.8], [10, 1, 1, 1]))
+    recs.append(
+        _timed("t", "elu", 4, [0.9] * 4, [10, 2, 2, 2], test_metric=0.8)
+    )
+    recs.append(
+        _timed("t", "slow", 4, [0.1] * 4, [10, 3, 3, 3], test_metric=0.1)
+    )
     data = frames.load_run(write_run(tmp_path, recs))
     s = stats.summarize(data.runs, data.history).set_index("activation")
-    # Kaplan-Meier by hand: events at 1, 2, 3, censored at 4:
-    # S(1) = 3/4, S(2) = 2/4, S(3) = 1/4; the median is the first time S
-    # falls below 1/2 (statsmodels' convention): 3 epochs.
-    assert s.loc["elu", "n_reached_target"] == 3
-    assert s.loc["elu", "n_censored"] == 1
-    assert s.loc["elu", "target_epochs"] == 3.0
-    # Seconds: 10, 12, 14 (events) and 16 (censored): median 14.
-    assert s.loc["elu", "target_seconds"] == 14.0
-    assert s.loc["slow", "n_censored"] == 4
+    # Targets (median best val of the three): 0.9 for seeds 0, 1, 3 and
+    # seed 4 (0.8, 0.9, 0.1 -> 0.8), 0.85 for seed 2 (0.9, 0.85, 0.1).
+    # elu reaches them at epochs 2, 3, 4, 1, 1: Kaplan-Meier with no
+    # censoring is the empirical median, 2 epochs.
+    assert s.loc["elu", "n_reached_target"] == 5
+    assert s.loc["elu", "target_epochs"] == 2.0
+    # Seconds without compile: epoch 1 counts as the median of epochs 2..4
+    # (2 s): 4, 6, 8, 2, 2 -> median 4.
+    assert s.loc["elu", "target_seconds"] == 4.0
+    assert s.loc["slow", "n_censored"] == 5
     assert np.isnan(s.loc["slow", "target_epochs"])
-    assert s.loc["relu", "target_epochs"] == 2.0  # its own best, all seeds
+    # The baseline reaches 0.9 / 0.85 at epoch 2 on seeds 0-3 and 0.8 at
+    # epoch 4 on seed 4; its time is 1 s per epoch (epoch 1 -> 1 s).
+    assert s.loc["relu", "target_epochs"] == 2.0
+    assert s.loc["relu", "target_seconds"] == 2.0
     assert s.loc["elu", "epoch_time_ratio"] == pytest.approx(2.0)
     assert s.loc["slow", "epoch_time_ratio"] == pytest.approx(3.0)
     assert s.loc["relu", "epoch_time_s"] == pytest.approx(1.0)

@@ -55,12 +55,15 @@ def _seeds_done(r):
 
 
 def headline_table(headline):
-    """Per task: the best set and the verdict counts (`stats.headline`)."""
+    """Per task: the credible best set and the verdict counts
+    (`stats.headline`)."""
     rows = []
     for _, r in headline.iterrows():
         top = r.get("top")
         if top is None or (isinstance(top, float) and np.isnan(top)):
-            rows.append({"task": r["task"], "best set": "no completed trial"})
+            rows.append(
+                {"task": r["task"], "credible best (95%)": "no completed trial"}
+            )
             continue
         base = r["baseline"]
         rows.append(
@@ -68,7 +71,7 @@ def headline_table(headline):
                 "task": r["task"],
                 "metric": f"{r['metric']} ({r['metric_mode']})",
                 "seeds": str(r["n_seeds"]),
-                "best set": r["best_set"],
+                "credible best (95%)": r["credible_best"],
                 "top [95% CI]": f"{top}: "
                 + fmt_ci(r["top_mean"], r["top_ci_low"], r["top_ci_high"]),
                 "P(top is best)": fmt(r["p_best"], ".2f"),
@@ -83,19 +86,21 @@ def headline_table(headline):
                 else "–",
                 "ROPE ±": fmt(r["rope"], ".3g"),
                 "detectable (80%)": fmt(r["mde"], ".3g"),
+                "posterior": r.get("statement") or "–",
             }
         )
     cols = [
         "task",
         "metric",
         "seeds",
-        "best set",
+        "credible best (95%)",
         "top [95% CI]",
         "P(top is best)",
         "baseline",
         "better / worse / equivalent / undecided",
         "ROPE ±",
         "detectable (80%)",
+        "posterior",
     ]
     return pd.DataFrame(rows, columns=cols).fillna("–")
 
@@ -108,7 +113,7 @@ def ranking_table(ranking):
             "activation": ranking["activation"].astype(str),
             "mean rank": [fmt(x, ".2f") for x in ranking["mean_rank"]],
             "tasks": ranking["n_tasks"].astype(str),
-            "in best set": ranking["n_best_set"].astype(str),
+            "in credible best": ranking["n_credible_best"].astype(str),
             "better": ranking["n_better"].astype(str),
             "worse": ranking["n_worse"].astype(str),
             "equivalent": ranking["n_equivalent"].astype(str),
@@ -130,6 +135,22 @@ def _target(r):
         return f"median not reached {cens}"
     sec = fmt(r["target_seconds"], ".3g")
     return f"{fmt(r['target_epochs'], '.3g')} ep / {sec} s {cens}"
+
+
+def _verdict(r):
+    word = str(r["verdict"] or "–")
+    if isinstance(r.get("same_as"), str):
+        word += f" (same function as {r['same_as']})"
+    return word
+
+
+def _bayes(r):
+    if r["p_better"] != r["p_better"]:
+        return "–"
+    return (
+        f"{fmt(r['p_better'], '.2f')} / {fmt(r['p_rope'], '.2f')} / "
+        f"{fmt(r['p_worse'], '.2f')}"
+    )
 
 
 def summary_table(summary):
@@ -175,17 +196,18 @@ def summary_table(summary):
                     r["diff_ci_high"],
                     signed=True,
                 ),
-                "verdict": "–" if base else str(r["verdict"] or "–"),
+                "verdict": "–" if base else _verdict(r),
                 "p (t)": "–" if base else fmt_p(r["t_pvalue"]),
                 "p Holm": "–" if base else fmt_p(r["p_holm"]),
+                "P(better / ROPE / worse)": "–" if base else _bayes(r),
                 "q BH": "–" if base else fmt_p(r["q_bh"]),
                 "p (sign-flip)": "–" if base else fmt_p(r["perm_pvalue"]),
                 "p (Wilcoxon)": "–" if base else wil,
                 "g_z [95% CI]": gz,
                 "W/T/L": wtl,
                 "P(best)": fmt(r["p_best"], ".2f"),
-                "best set": "yes" if r["in_best_set"] else "no",
-                "to baseline's best val (KM median)": _target(r),
+                "credible best": "yes" if r["in_credible_best"] else "no",
+                "to target val (KM median)": _target(r),
                 "epoch time ×": fmt(r["epoch_time_ratio"], ".3g"),
                 "dead": fmt(r["final_dead_fraction"], ".3g"),
                 "inactive": fmt(r["final_inactive_fraction"], ".3g"),
@@ -215,10 +237,13 @@ def power_table(summary):
                 "task": task,
                 "metric": str(r["metric"]),
                 "paired seeds": str(int(g["n_paired"].max())),
-                "seeds re-split one data set": "yes (Nadeau-Bengio, "
-                f"n_test/n_train = {fmt(r['nb_ratio'], '.3g')})"
-                if r["resplit"] and r["nb_ratio"] == r["nb_ratio"]
-                else "no",
+                "design": str(r["design"]).replace("_", " ")
+                + (
+                    " (Nadeau-Bengio, "
+                    f"n_test/n_train = {fmt(r['nb_ratio'], '.3g')})"
+                    if r["resplit"] and r["nb_ratio"] == r["nb_ratio"]
+                    else ""
+                ),
                 "ROPE ±": fmt(r["rope"], ".3g"),
                 "detectable g_z": fmt(r["mde_gz"], ".3g"),
                 "detectable difference": fmt(r["mde"], ".3g"),
@@ -285,14 +310,16 @@ def findings(summary, friedman=None, identical=None, alpha=0.05):
             + ("; ".join(parts) or "nothing to compare")
             + "."
         )
-        ranked = g[g["rank"].notna()]
+        ranked = g[g["rank"].notna()].sort_values(
+            ["p_best", "rank"], ascending=[False, True]
+        )
         if len(ranked):
             top = ranked.iloc[0]
-            best = ranked.loc[ranked["in_best_set"], "activation"]
+            best = ranked.loc[ranked["in_credible_best"], "activation"]
             text += (
-                f" Best set ({len(best)} of {len(ranked)} not "
-                f"distinguishable from the top): {', '.join(best)}; "
-                f"{top['activation']} tops it with P(best) = "
+                f" Credible best set ({len(best)} of {len(ranked)}, "
+                f"together P(best) >= 0.95): {', '.join(best)}; "
+                f"{top['activation']} has the highest P(best), "
                 f"{fmt(top['p_best'], '.2f')}."
             )
         if np.isfinite(g["mde"].iloc[0]):
@@ -309,16 +336,23 @@ def findings(summary, friedman=None, identical=None, alpha=0.05):
                 "seeds (ranked last there)."
             )
         out.append(text)
-    if friedman is not None:
+    if friedman is not None and friedman.get("cd") is None:
+        out.append(
+            f"Across {friedman['n_tasks']} tasks the activations' ranks do "
+            "not differ significantly (Iman-Davenport p = "
+            f"{fmt_p(friedman['iman_davenport_pvalue'])}, Friedman p = "
+            f"{fmt_p(friedman['pvalue'])}); no post-hoc test is run."
+        )
+    elif friedman is not None:
         ranks = friedman["avg_ranks"]
         top = ranks.index[0]
         near = [
             a for a in ranks.index if ranks[a] - ranks[top] < friedman["cd"]
         ]
-        word = "differ" if friedman["pvalue"] < alpha else "do not differ"
         out.append(
             f"Across {friedman['n_tasks']} tasks the activations' ranks "
-            f"{word} significantly (Friedman p = "
+            "differ significantly (Iman-Davenport p = "
+            f"{fmt_p(friedman['iman_davenport_pvalue'])}, Friedman p = "
             f"{fmt_p(friedman['pvalue'])}); the Nemenyi critical difference "
             f"is {friedman['cd']:.2f} rank units, so {len(near)} of "
             f"{len(ranks)} activations are within it of the best mean rank "

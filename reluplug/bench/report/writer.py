@@ -396,7 +396,7 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
         )
     if draw:
         figures["overall"] += _sweep_figures(run_dir, render, order, palette)
-    if draw and friedman is not None:
+    if draw and friedman is not None and friedman["cd"] is not None:
         k = len(friedman["avg_ranks"])
         fig = _figure(figsize=(7.6, 1.6 + 0.22 * k))
         plots.plot_critical_difference(
@@ -415,6 +415,13 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
                 f"Nemenyi test cannot tell apart (CD = {friedman['cd']:.2f}, "
                 f"Friedman p = {friedman['pvalue']:.3g})",
             )
+        )
+    elif draw and friedman is not None:
+        notes["overall"].append(
+            "No critical-difference diagram: the Iman-Davenport test does "
+            "not reject equal ranks across tasks (p = "
+            f"{friedman['iman_davenport_pvalue']:.3g}), so no post-hoc test "
+            "is run."
         )
     elif draw:
         notes["overall"].append(

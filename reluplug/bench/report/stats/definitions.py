@@ -29,6 +29,24 @@ SUCCESS_MARGIN_OTHER = 0.5
 VERDICTS = ("better", "worse", "equivalent", "undecided")
 STATUS_WORST = ("diverged", "failed")
 GROUP = list(schema.GROUP_KEY)  # (task label, seed): the one group key
+# The credible best set holds this much of P(best); the Bayesian sentences
+# ("X beats the baseline by more than the ROPE") need this posterior mass.
+CREDIBLE_BEST = 0.95
+POSTERIOR_LEVEL = 0.95
+# What a task's seeds vary, read from the records (`design.design_of`), and
+# what its comparisons then infer.
+DESIGNS = {
+    "fixed_test": "fixed test set: seeds vary the initial weights, the batch "
+    "order and the training/validation split; inferred: the mean "
+    "difference over seeds on this test set (plain paired t)",
+    "resplit": "re-split data: each seed re-splits one data set into "
+    "training and test sets, which overlap across seeds; inferred: the "
+    "mean difference over splits of this data set (Nadeau-Bengio "
+    "corrected variance)",
+    "independent": "independent data: each seed draws new data; inferred: "
+    "the mean difference over data sets from the task's generator "
+    "(plain paired t)",
+}
 
 
 def bounds_of(metric):

@@ -1,9 +1,8 @@
 """The design of each task's comparison, read from the runs table.
 
-Per task: the metric, its mode and range, the tie tolerance, whether the
-seeds re-split one fixed data set (`resplit` in the trial record, which
-decides the Nadeau-Bengio correction) and the region of practical
-equivalence.
+Per task: the metric, its mode and range, the tie tolerance, the design
+(fixed test set, re-split data or independent data, `DESIGNS`; it decides
+the Nadeau-Bengio correction) and the region of practical equivalence.
 
 * Ties: two values closer than the task's *tie tolerance* are equal. For
   accuracy it is half the metric's resolution, `0.5 / n_test` (two test
@@ -25,12 +24,42 @@ def _first(series):
     return s.iloc[0] if len(s) else None
 
 
+def design_of(g):
+    """The design of one task's trials: a key of `DESIGNS`.
+
+    From the records' `test_sha256` (digest of the test set): one digest
+    over the seeds is a fixed test set; several are a re-split when the
+    task says its seeds re-split one data set (`resplit`), else independent
+    data. Records written before the digest existed fall back to the
+    `resplit` flag alone.
+
+    Args:
+        g: Rows of the runs table of one task.
+
+    Returns:
+        `"fixed_test"`, `"resplit"` or `"independent"`.
+    """
+    flag = bool(g["resplit"].fillna(False).any()) if "resplit" in g else False
+    digests = (
+        g.loc[g["test_sha256"].notna(), ["seed", "test_sha256"]]
+        if "test_sha256" in g
+        else pd.DataFrame(columns=["seed", "test_sha256"])
+    )
+    if len(digests) and digests["seed"].nunique() > 1:
+        if digests["test_sha256"].nunique() == 1:
+            return "fixed_test"
+        return "resplit" if flag else "independent"
+    return "resplit" if flag else "independent"
+
+
 def task_facts(runs):
-    """Per task: metric, mode, tie tolerance and the Nadeau-Bengio ratio.
+    """Per task: metric, mode, tie tolerance, design, Nadeau-Bengio ratio.
 
     Returns:
         Dict task -> dict with `metric`, `mode`, `bounds`, `tie_tol`,
-        `resplit` and `nb_ratio` (`n_test / n_train`, or None).
+        `design` (`design_of`), `resplit` (the design re-splits the test
+        set: the Nadeau-Bengio correction applies) and `nb_ratio`
+        (`n_test / n_train` when it does, else None).
     """
     facts = {}
     for task, g in runs.groupby("task", sort=True):
@@ -43,9 +72,8 @@ def task_facts(runs):
         tol = FLOAT_RTOL * scale
         if metric == "accuracy" and len(n_test):
             tol = max(tol, 0.5 / float(n_test.median()))
-        resplit = (
-            bool(g["resplit"].fillna(False).any()) if "resplit" in g else False
-        )
+        design = design_of(g)
+        resplit = design == "resplit"
         ratio = None
         if resplit:
             r = (g["n_test"] / g["n_train"]).dropna()
@@ -55,6 +83,7 @@ def task_facts(runs):
             "mode": mode,
             "bounds": bounds,
             "tie_tol": tol,
+            "design": design,
             "resplit": resplit,
             "nb_ratio": ratio,
         }

@@ -9,19 +9,25 @@ test metric at its validation-chosen epoch.
   metric mode; for a `min` metric (e.g. mse) a negative `diff` is better.
   `wins`/`ties`/`losses` and verdicts respect the mode.
 * The paired difference has a t-interval; for tasks whose seeds re-split one
-  fixed data set (`resplit` in the trial record) its variance is the
-  Nadeau-Bengio corrected one, `s^2 (1/n + n_test/n_train)` (Nadeau & Bengio
-  2003, "Inference for the generalization error").
+  data set into training and test sets (design `resplit`, see `design`) its
+  variance is the Nadeau-Bengio corrected one, `s^2 (1/n + n_test/n_train)`
+  (Nadeau & Bengio 2003, "Inference for the generalization error"), and so
+  is the g_z interval's; never for a fixed test set or on ranks.
 * `p_value` is the paired t-test's (corrected as above); when the
   differences are constant (spread below the float tolerance) the t-test is
   undefined and `p_value` is the exact sign-flip permutation p-value instead,
   so float noise never produces p = 1e-33. `p_holm` adjusts it by Holm within
   each task, `q_bh` by Benjamini-Hochberg over the whole run
   (`statsmodels.stats.multitest.multipletests`).
-* `verdict`: `equivalent` when the (1 - 2 alpha) interval of the difference
-  lies inside the region of practical equivalence [-rope, +rope] (two one-sided
-  tests, Schuirmann 1987); else `better` / `worse` when `p_holm < alpha` and
-  the (1 - alpha) interval lies on that side of zero; else `undecided`.
+* `verdict`: `equivalent` when the two one-sided tests against the region
+  of practical equivalence [-rope, +rope] (Schuirmann 1987; `p_tost`, its
+  (1 - 2 alpha) interval inside the ROPE) reject after Holm within the task
+  (`p_tost_holm < alpha`), like the difference tests; else `better` /
+  `worse` when `p_holm < alpha` and the (1 - alpha) interval lies on that
+  side of zero; else `undecided`.
+* `p_better`, `p_rope`, `p_worse`: the Bayesian correlated t-test's
+  posterior probabilities (`posterior_probs`) that the activation is better
+  by more than the ROPE, within it, or worse by more than it.
 """
 
 import contextlib
@@ -122,11 +128,18 @@ def _permutation_p(d):
     return float(res.pvalue)
 
 
-def _gz_interval(dz, n, confidence=CONFIDENCE):
+def _gz_interval(dz, n, confidence=CONFIDENCE, var_factor=None):
     """Interval of the standardized mean difference by inverting the
-    noncentral t (Steiger & Fouladi 1997), `scipy.stats.nct`."""
+    noncentral t (Steiger & Fouladi 1997), `scipy.stats.nct`.
+
+    `var_factor` is the variance factor of the mean (`1/n`, or the
+    Nadeau-Bengio `1/n + n_test/n_train`): the t statistic is
+    `dz / sqrt(var_factor)` and the interval of its noncentrality is scaled
+    back by `sqrt(var_factor)`, so g_z is corrected as the difference is.
+    """
     df = n - 1
-    t_obs = dz * np.sqrt(n)
+    vf = 1.0 / n if var_factor is None else float(var_factor)
+    t_obs = dz / np.sqrt(vf)
     q_hi, q_lo = 0.5 + confidence / 2, 0.5 - confidence / 2
 
     def f(nc, q):
@@ -151,7 +164,47 @@ def _gz_interval(dz, n, confidence=CONFIDENCE):
             step *= 2
         return np.nan
 
-    return solve(q_hi) / np.sqrt(n), solve(q_lo) / np.sqrt(n)
+    return solve(q_hi) * np.sqrt(vf), solve(q_lo) * np.sqrt(vf)
+
+
+def posterior_probs(mean, sd, n, *, var_factor=None, rope=0.0, mode="max"):
+    """Bayesian correlated t-test: P(better), P(in ROPE), P(worse).
+
+    The posterior of the mean difference is a Student t with `n - 1`
+    degrees of freedom, location `mean` and scale `sd sqrt(var_factor)`
+    (Corani & Benavoli 2015; Benavoli, Corani, Demsar & Zaffalon 2017,
+    "Time for a change", JMLR 18(77), section 3.1; `var_factor` is
+    `1/n + rho/(1 - rho)` with `rho = n_test / (n_test + n_train)` for
+    re-split data, `1/n` otherwise). `scipy.stats.t.cdf`.
+
+    Args:
+        mean: Mean of the paired differences (activation - baseline).
+        sd: Their sample standard deviation (0 for constant differences:
+            the posterior is a point mass at `mean`).
+        n: Number of paired seeds (>= 2).
+        var_factor: Variance factor of the mean; None for `1/n`.
+        rope: Half-width of the region of practical equivalence (>= 0).
+        mode: `"max"` if a larger metric is better, `"min"` otherwise.
+
+    Returns:
+        `(p_better, p_rope, p_worse)`, summing to 1; NaNs below 2 seeds.
+    """
+    if n is None or n < 2 or not np.isfinite(mean):
+        return (np.nan,) * 3
+    rope = float(rope) if rope is not None and np.isfinite(rope) else 0.0
+    vf = 1.0 / n if var_factor is None else float(var_factor)
+    scale = float(sd) * np.sqrt(vf)
+    if not scale > 0:
+        p_low = float(mean < -rope)
+        p_high = float(mean > rope)
+    else:
+        post = sps.t(n - 1, loc=mean, scale=scale)
+        p_low = float(post.cdf(-rope))
+        p_high = float(post.sf(rope))
+    p_mid = max(0.0, 1.0 - p_low - p_high)
+    if mode == "max":
+        return p_high, p_mid, p_low
+    return p_low, p_mid, p_high
 
 
 def paired_test(
@@ -176,8 +229,8 @@ def paired_test(
         tie_tol: Absolute differences up to this count as ties (wins /
             ties / losses, non-zero count for Wilcoxon).
         nb_ratio: `n_test / n_train` for the Nadeau-Bengio corrected
-            variance when the seeds re-split one data set; None for
-            independent seeds.
+            variance when the seeds re-split one data set; None for a
+            fixed test set or independent data.
         rope: Half-width of the region of practical equivalence in metric
             units; None gives no equivalence test.
         alpha: Level of the tests; intervals are (1 - alpha) and, for
@@ -191,7 +244,9 @@ def paired_test(
         Dict with `n_paired`, `n_nonzero`, `diff_mean`, `diff_ci_low`,
         `diff_ci_high`, `diff_ci90_low`, `diff_ci90_high`, `constant_diff`,
         `t_pvalue`, `perm_pvalue`, `wilcoxon_pvalue`, `p_value`, `p_tost`,
-        `effect_gz`, `gz_ci_low`, `gz_ci_high`, `wins`, `ties`, `losses`.
+        `effect_gz`, `gz_ci_low`, `gz_ci_high`, `wins`, `ties`, `losses`,
+        and the Bayesian correlated t-test's `p_better`, `p_rope`,
+        `p_worse` (`posterior_probs`).
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -217,6 +272,9 @@ def paired_test(
         "effect_gz": nan,
         "gz_ci_low": nan,
         "gz_ci_high": nan,
+        "p_better": nan,
+        "p_rope": nan,
+        "p_worse": nan,
     }
     better = d if mode == "max" else -d
     out["wins"] = int(np.sum(better > tie_tol))
@@ -230,13 +288,13 @@ def paired_test(
     out["constant_diff"] = bool(constant)
     out["perm_pvalue"] = _permutation_p(d)
     df = n - 1
+    var_factor = 1.0 / n + (nb_ratio or 0.0)
     if constant:
         # No spread: the t-test is undefined, the interval is the value.
         lo = hi = lo90 = hi90 = mean
         out["p_value"] = out["perm_pvalue"]
     else:
         sd = float(d.std(ddof=1))
-        var_factor = 1.0 / n + (nb_ratio or 0.0)
         se = sd * np.sqrt(var_factor)
         t = mean / se
         # Paired t-test (== scipy.stats.ttest_rel without the correction).
@@ -254,10 +312,18 @@ def paired_test(
         dz = mean / sd
         j = 1 - 3 / (4 * df - 1)  # Hedges' small-sample correction
         out["effect_gz"] = float(j * dz)
-        g_lo, g_hi = _gz_interval(dz, n, 1 - alpha)
+        g_lo, g_hi = _gz_interval(dz, n, 1 - alpha, var_factor)
         out["gz_ci_low"], out["gz_ci_high"] = float(j * g_lo), float(j * g_hi)
     if constant and rope is not None and np.isfinite(rope):
         out["p_tost"] = 0.0 if abs(mean) < rope else 1.0
+    out["p_better"], out["p_rope"], out["p_worse"] = posterior_probs(
+        mean,
+        0.0 if constant else float(d.std(ddof=1)),
+        n,
+        var_factor=var_factor,
+        rope=rope,
+        mode=mode,
+    )
     span = bounds[1] - bounds[0]
     clip = (-span, span)
     out["diff_ci_low"], out["diff_ci_high"] = np.clip([lo, hi], *clip)
@@ -280,9 +346,8 @@ def verdict(row, mode, alpha=ALPHA):
     """The verdict word of one comparison (see the module docstring)."""
     if not row.get("n_paired") or row["n_paired"] < 2:
         return "undecided"
-    rope = row.get("rope")
-    lo90, hi90 = row["diff_ci90_low"], row["diff_ci90_high"]
-    if rope is not None and np.isfinite(rope) and -rope < lo90 <= hi90 < rope:
+    p_eq = row.get("p_tost_holm", row.get("p_tost"))
+    if p_eq is not None and np.isfinite(p_eq) and p_eq < alpha:
         return "equivalent"
     p = row.get("p_holm")
     if p is not None and np.isfinite(p) and p < alpha:

@@ -6,18 +6,16 @@ an activation that diverges does not climb the ranking on its survivors.
 """
 
 import itertools
-import warnings
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from reluplug.bench.report.stats.definitions import ALPHA
+from reluplug.bench.report.stats.definitions import CREDIBLE_BEST
 from reluplug.bench.report.stats.definitions import GROUP
 from reluplug.bench.report.stats.definitions import N_BOOT
 from reluplug.bench.report.stats.design import task_facts
-from reluplug.bench.report.stats.paired import adjust
-from reluplug.bench.report.stats.paired import paired_test
 
 
 def _tie_classes(values, tol):
@@ -78,33 +76,61 @@ def seed_ranks(runs, facts=None, conflicts=None):
     return pd.concat(parts, ignore_index=True)[cols]
 
 
-def p_best(rank_matrix, n_boot=N_BOOT, seed=0):
-    """Bootstrap probability that each activation has the best mean rank.
+def p_best(matrix, mode="min", n_boot=N_BOOT, seed=0):
+    """Bayesian-bootstrap probability that each activation has the best mean.
 
-    Seeds (rows) are resampled with replacement; in each resample the
-    activation(s) with the lowest mean within-seed rank share the win.
+    Each draw weights the seeds (rows) by Dirichlet(1, ..., 1) weights (the
+    Bayesian bootstrap, Rubin 1981): continuous weights, so a handful of
+    seeds does not collapse to a few distinct resamples as the ordinary
+    bootstrap does (126 for 5 seeds). In each draw the activation(s) with
+    the best weighted mean share the win.
 
     Args:
-        rank_matrix: DataFrame seeds x activations of within-seed ranks
-            (NaN where a trial is missing).
-        n_boot: Number of resamples.
-        seed: Seed of the resampling.
+        matrix: DataFrame seeds x activations of the compared value (the
+            test metric; NaN where a trial is missing).
+        mode: `"max"` if larger is better, `"min"` if smaller is.
+        n_boot: Number of draws.
+        seed: Seed of the draws.
 
     Returns:
         Series activation -> probability (sums to 1).
     """
-    m = rank_matrix.to_numpy(dtype=float)
+    m = matrix.to_numpy(dtype=float)
     if not m.size:
         return pd.Series(dtype=float)
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, m.shape[0], size=(n_boot, m.shape[0]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        means = np.nanmean(m[idx], axis=1)  # n_boot x activations
-    means = np.where(np.isnan(means), np.inf, means)
-    best = means <= means.min(axis=1, keepdims=True) + 1e-12
+    w = rng.dirichlet(np.ones(m.shape[0]), size=n_boot)  # n_boot x seeds
+    have = np.isfinite(m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (w @ np.where(have, m, 0.0)) / (w @ have)
+    key = -means if mode == "max" else means
+    key = np.where(np.isnan(key), np.inf, key)
+    best = key <= key.min(axis=1, keepdims=True) + 1e-12
     share = best / best.sum(axis=1, keepdims=True)
-    return pd.Series(share.mean(axis=0), index=rank_matrix.columns)
+    return pd.Series(share.mean(axis=0), index=matrix.columns)
+
+
+def credible_best(p, level=CREDIBLE_BEST):
+    """The smallest set of activations holding `level` of P(best).
+
+    Activations enter in decreasing P(best) until their sum reaches
+    `level`; ties at the margin all enter.
+
+    Args:
+        p: Series activation -> P(best) (`p_best`).
+        level: Probability the set must hold.
+
+    Returns:
+        List of activations, most probable first.
+    """
+    p = p[p > 0].sort_values(ascending=False, kind="stable")
+    out, total = [], 0.0
+    for act, value in p.items():
+        if total >= level - 1e-12 and value < p[out[-1]] - 1e-12:
+            break
+        out.append(act)
+        total += value
+    return out
 
 
 def rank_matrix(ranks, task):
@@ -115,12 +141,33 @@ def rank_matrix(ranks, task):
     )
 
 
-def _add_ranks(df, ranks, facts, alpha):
+def metric_matrix(runs, task, mode):
+    """Seeds x activations test metric of one task, failures worst.
+
+    Diverged and failed trials take the worst completed value of their
+    (task, seed) group, so an activation that fails does not gain from it;
+    groups with no completed trial are left out.
+    """
+    g = runs[runs["task"] == task]
+    ok = (g["status"] == "completed") & g["test_metric"].notna()
+    worst = (
+        g[ok]
+        .groupby("seed")["test_metric"]
+        .agg("min" if mode == "max" else "max")
+    )
+    g = g[g["seed"].isin(worst.index)]
+    vals = g["test_metric"].where(ok[g.index], g["seed"].map(worst))
+    m = g.assign(value=vals).pivot_table(
+        index="seed", columns="activation", values="value", aggfunc="mean"
+    )
+    return m
+
+
+def _add_ranks(df, ranks, runs, facts):
     df["mean_seed_rank"] = np.nan
     df["rank"] = np.nan
     df["p_best"] = np.nan
-    df["in_best_set"] = False
-    df["p_vs_best_holm"] = np.nan
+    df["in_credible_best"] = False
     for task, g in df.groupby("task", sort=False):
         m = rank_matrix(ranks, task)
         if (
@@ -139,45 +186,35 @@ def _add_ranks(df, ranks, facts, alpha):
             .rank(method="average", na_option="bottom")
             .to_numpy()
         )
-        df.loc[idx, "p_best"] = acts.map(p_best(m)).fillna(0.0).to_numpy()
-        top = msr.idxmin()
-        others = [a for a in m.columns if a != top]
-        pv = []
-        for a in others:
-            res = paired_test(
-                m[a].to_numpy(),
-                m[top].to_numpy(),
-                mode="min",
-                nb_ratio=facts[task]["nb_ratio"],
-                alpha=alpha,
-                wilcoxon=False,
-            )
-            p = res["p_value"]
-            pv.append(1.0 if not np.isfinite(p) else p)
-        adj = adjust(pv, "holm")
-        pmap = dict(zip(others, adj))
-        df.loc[idx, "p_vs_best_holm"] = acts.map(pmap).to_numpy()
-        df.loc[idx, "in_best_set"] = [
-            a == top or pmap.get(a, 0.0) >= alpha for a in acts
-        ]
+        mode = facts[task]["mode"]
+        pb = p_best(metric_matrix(runs, task, mode), mode)
+        pb = pb.reindex(msr.index).fillna(0.0)
+        df.loc[idx, "p_best"] = acts.map(pb).to_numpy()
+        best = set(credible_best(pb))
+        df.loc[idx, "in_credible_best"] = [a in best for a in acts]
     df["mean_rank"] = df.groupby("activation")["rank"].transform("mean")
     return df
 
 
 def friedman(summary, alpha=ALPHA):
-    """Friedman test over tasks and the Nemenyi post-hoc (Demsar 2006).
+    """Friedman and Iman-Davenport tests over tasks; Nemenyi only after.
 
     Blocks are tasks, treatments the activations present in every ranked
-    task; the value is the mean within-seed rank.
+    task; the value is the mean within-seed rank. The omnibus is the
+    Iman-Davenport F (Iman & Davenport 1980; Demsar 2006, section 3.2.2),
+    reported beside the Friedman chi-square it corrects; the Nemenyi
+    post-hoc and its critical difference exist only when it rejects at
+    `alpha` (a post-hoc after a non-rejecting omnibus is not run).
 
     Returns:
         Dict with `n_tasks`, `n_activations`, `statistic`, `pvalue`
-        (`scipy.stats.friedmanchisquare`), `avg_ranks` (Series, best first),
-        `nemenyi` (DataFrame of p-values,
-        `scikit_posthocs.posthoc_nemenyi_friedman`) and `cd` (the Nemenyi
-        critical difference, `q_alpha sqrt(k (k+1) / (6 N))` with `q_alpha`
-        from `scipy.stats.studentized_range`); None below 2 tasks or 3
-        activations.
+        (`scipy.stats.friedmanchisquare`), `iman_davenport`,
+        `iman_davenport_pvalue` (`scipy.stats.f`), `rejects`, `avg_ranks`
+        (Series, best first), `nemenyi` (DataFrame of p-values,
+        `scikit_posthocs.posthoc_nemenyi_friedman`, or None) and `cd` (the
+        Nemenyi critical difference, `q_alpha sqrt(k (k+1) / (6 N))` with
+        `q_alpha` from `scipy.stats.studentized_range`, or None); None
+        below 2 tasks or 3 activations.
     """
     import scikit_posthocs as sp
 
@@ -191,17 +228,26 @@ def friedman(summary, alpha=ALPHA):
     if n < 2 or k < 3:
         return None
     stat, p = sps.friedmanchisquare(*[m[c].to_numpy() for c in m.columns])
-    nem = sp.posthoc_nemenyi_friedman(m)
+    denom = n * (k - 1) - stat
+    f_id = (n - 1) * stat / denom if denom > 0 else np.inf
+    p_id = float(sps.f.sf(f_id, k - 1, (k - 1) * (n - 1)))
+    rejects = bool(p_id < alpha)
     avg = m.rank(axis=1).mean().sort_values(kind="stable")
-    q = sps.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
-    cd = float(q * np.sqrt(k * (k + 1) / (6.0 * n)))
+    nem = cd = None
+    if rejects:
+        nem = sp.posthoc_nemenyi_friedman(m).loc[avg.index, avg.index]
+        q = sps.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+        cd = float(q * np.sqrt(k * (k + 1) / (6.0 * n)))
     return {
         "n_tasks": n,
         "n_activations": k,
         "statistic": float(stat),
         "pvalue": float(p),
+        "iman_davenport": float(f_id),
+        "iman_davenport_pvalue": p_id,
+        "rejects": rejects,
         "avg_ranks": avg,
-        "nemenyi": nem.loc[avg.index, avg.index],
+        "nemenyi": nem,
         "cd": cd,
     }
 

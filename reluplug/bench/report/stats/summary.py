@@ -15,6 +15,7 @@ from reluplug.bench.report.stats.definitions import ALPHA
 from reluplug.bench.report.stats.definitions import BOOT_MIN_N
 from reluplug.bench.report.stats.definitions import CONFIDENCE
 from reluplug.bench.report.stats.definitions import N_BOOT
+from reluplug.bench.report.stats.definitions import POSTERIOR_LEVEL
 from reluplug.bench.report.stats.definitions import SUCCESS_MARGIN
 from reluplug.bench.report.stats.definitions import SUCCESS_MARGIN_OTHER
 from reluplug.bench.report.stats.definitions import VERDICTS
@@ -26,8 +27,10 @@ from reluplug.bench.report.stats.paired import paired_test
 from reluplug.bench.report.stats.paired import verdict
 from reluplug.bench.report.stats.power import _add_power
 from reluplug.bench.report.stats.ranks import _add_ranks
+from reluplug.bench.report.stats.ranks import identical_functions
 from reluplug.bench.report.stats.ranks import seed_ranks
 from reluplug.bench.report.stats.survival import _time_to_target
+from reluplug.bench.report.stats.survival import group_targets
 
 SUMMARY_COLUMNS = [
     "task",
@@ -53,6 +56,7 @@ SUMMARY_COLUMNS = [
     "success_high",
     "success_threshold",
     "tie_tol",
+    "design",
     "resplit",
     "nb_ratio",
     "rope",
@@ -71,10 +75,15 @@ SUMMARY_COLUMNS = [
     "p_holm",
     "q_bh",
     "p_tost",
+    "p_tost_holm",
     "verdict",
+    "same_as",
     "effect_gz",
     "gz_ci_low",
     "gz_ci_high",
+    "p_better",
+    "p_rope",
+    "p_worse",
     "wins",
     "ties",
     "losses",
@@ -91,8 +100,7 @@ SUMMARY_COLUMNS = [
     "rank",
     "mean_rank",
     "p_best",
-    "in_best_set",
-    "p_vs_best_holm",
+    "in_credible_best",
     "mde",
     "mde_gz",
 ]
@@ -241,6 +249,7 @@ def summarize(
     conflicts=None,
     rope=None,
     alpha=ALPHA,
+    identical=None,
 ):
     """One row per (task, activation): the numbers behind `summary.csv`.
 
@@ -276,6 +285,9 @@ def summarize(
         rope: Mapping metric -> ROPE value (see `rope_width`); None for
             `DEFAULT_ROPE`.
         alpha: Level of every test.
+        identical: `identical_functions(runs, history)` (computed here from
+            the history when None): each group of identical activations
+            is tested once, through its representative (`same_as`).
 
     Returns:
         DataFrame with the columns `SUMMARY_COLUMNS`.
@@ -289,19 +301,18 @@ def summarize(
     by_trial = {}
     if history is not None and len(history):
         by_trial = dict(tuple(history.groupby("trial_id", sort=False)))
-    ranks = seed_ranks(runs, facts, conflicts)
+    if identical is None:
+        identical = identical_functions(runs, history)
+    same_as = merge_identical(identical, _baselines(runs, baseline))
+    kept = runs[~runs["activation"].isin(same_as)]
+    ranks = seed_ranks(kept, facts, conflicts)
     for task, g in runs.groupby("task", sort=True):
         f = facts[task]
         mode, metric = f["mode"], f["metric"]
         base = _baseline_of(g, baseline)
         gok = ok[ok["task"] == task]
         bvals = gok[gok["activation"] == base].set_index("seed")
-        base_trials = dict(
-            zip(
-                g.loc[g["activation"] == base, "seed"],
-                g.loc[g["activation"] == base, "trial_id"],
-            )
-        )
+        targets = group_targets(kept[kept["task"] == task], mode)
         task_bad = {s for t, s in bad if t == task}
         width = rope_width(
             metric, rope, bvals["test_metric"].mean() if len(bvals) else None
@@ -336,10 +347,12 @@ def summarize(
                 "success_high": s_hi,
                 "success_threshold": threshold,
                 "tie_tol": f["tie_tol"],
+                "design": f["design"],
                 "resplit": f["resplit"],
                 "nb_ratio": f["nb_ratio"],
                 "rope": width,
                 "n_init_conflicts": len(task_bad & set(ga["seed"])),
+                "same_as": same_as.get(act),
             }
             seeds = sorted((set(aok.index) & set(bvals.index)) - task_bad)
             if base is not None:
@@ -359,9 +372,7 @@ def summarize(
                 row.update(paired_test([], [], mode=mode))
             trials = dict(zip(ga["seed"], ga["trial_id"]))
             tseeds = sorted(set(ga["seed"]) - task_bad)
-            row.update(
-                _time_to_target(by_trial, trials, base_trials, tseeds, mode)
-            )
+            row.update(_time_to_target(by_trial, trials, targets, tseeds, mode))
             t_act = aok["mean_epoch_time_s"].mean()
             t_base = bvals["mean_epoch_time_s"].mean() if base else np.nan
             row["epoch_time_s"] = t_act
@@ -375,25 +386,99 @@ def summarize(
     if not len(df):
         return df
     df = _adjust(df, alpha)
-    df = _add_ranks(df, ranks, facts, alpha)
+    keep = df["same_as"].isna()
+    ranked = _add_ranks(df[keep].copy(), ranks, kept, facts)
+    for col in ("mean_seed_rank", "rank", "p_best", "mean_rank"):
+        df[col] = ranked[col]
+    df["in_credible_best"] = ranked["in_credible_best"].reindex(df.index)
+    df["in_credible_best"] = df["in_credible_best"].fillna(False).astype(bool)
     return _add_power(df, alpha)
 
 
+def _baselines(runs, baseline):
+    if baseline is not None:
+        return {baseline}
+    return set(runs.loc[runs["is_baseline"].astype(bool), "activation"])
+
+
+def merge_identical(identical, baselines=()):
+    """Activation -> the representative of its group of identical ones.
+
+    Pairs flagged by `identical_functions` are joined into groups
+    (transitively); each group is tested once, through its representative:
+    the baseline when it is in the group, else the first name in sorted
+    order. The others are left out of every test family (Holm, BH), of the
+    ranks, P(best) and the Friedman test, and take the representative's
+    verdict (`equivalent` when it is the baseline).
+
+    Args:
+        identical: DataFrame with columns `a`, `b` (or None).
+        baselines: Labels of baseline activations.
+
+    Returns:
+        Dict activation -> representative, for the non-representatives.
+    """
+    if identical is None or not len(identical):
+        return {}
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in zip(identical["a"], identical["b"]):
+        parent[find(a)] = find(b)
+    groups = {}
+    for x in list(parent):
+        groups.setdefault(find(x), []).append(x)
+    out = {}
+    for members in groups.values():
+        base = sorted(m for m in members if m in baselines)
+        rep = base[0] if base else sorted(members)[0]
+        out.update({m: rep for m in members if m != rep})
+    return out
+
+
 def _adjust(df, alpha):
-    """Holm within task, Benjamini-Hochberg over the run, then verdicts."""
-    test = ~df["is_baseline"] & df["p_value"].notna()
+    """Holm within task, Benjamini-Hochberg over the run, then verdicts.
+
+    The difference tests (`p_value`) and the equivalence tests (`p_tost`)
+    are each Holm-adjusted within the task over the same comparisons;
+    activations merged into another (`same_as`) are not in the families
+    and copy their representative's results.
+    """
+    own = ~df["is_baseline"] & df["same_as"].isna()
+    test = own & df["p_value"].notna()
     df["p_holm"] = np.nan
     df["q_bh"] = np.nan
+    df["p_tost_holm"] = np.nan
     for _, idx in df[test].groupby("task").groups.items():
         df.loc[idx, "p_holm"] = adjust(df.loc[idx, "p_value"], "holm")
     if test.any():
         df.loc[test, "q_bh"] = adjust(df.loc[test, "p_value"], "fdr_bh")
+    tost = own & df["p_tost"].notna()
+    for _, idx in df[tost].groupby("task").groups.items():
+        df.loc[idx, "p_tost_holm"] = adjust(df.loc[idx, "p_tost"], "holm")
     df["verdict"] = [
         None
         if r["is_baseline"] or r["baseline"] is None
         else verdict(r, r["metric_mode"], alpha)
         for r in df.to_dict("records")
     ]
+    copied = ["p_holm", "q_bh", "p_tost_holm", "verdict"]
+    for i in df.index[df["same_as"].notna() & ~df["is_baseline"]]:
+        rep = df[
+            (df["task"] == df.at[i, "task"])
+            & (df["activation"] == df.at[i, "same_as"])
+        ]
+        if not len(rep):
+            continue
+        if bool(rep["is_baseline"].iloc[0]):
+            df.at[i, "verdict"] = "equivalent"
+        else:
+            for col in copied:
+                df.at[i, col] = rep[col].iloc[0]
     return df
 
 
@@ -405,7 +490,8 @@ def ranking(summary):
 
     Returns:
         DataFrame sorted best first with `activation`, `mean_rank`,
-        `n_tasks`, `n_best_set` (tasks where it is in the best set),
+        `n_tasks`, `n_credible_best` (tasks where it is in the credible
+        best set),
         `n_better` / `n_worse` / `n_equivalent` / `n_undecided` (verdicts
         against the baseline, Holm-adjusted), `n_diverged`, `n_failed`.
     """
@@ -413,7 +499,7 @@ def ranking(summary):
         "activation",
         "mean_rank",
         "n_tasks",
-        "n_best_set",
+        "n_credible_best",
         "n_better",
         "n_worse",
         "n_equivalent",
@@ -427,11 +513,11 @@ def ranking(summary):
     s = summary.copy()
     for v in VERDICTS:
         s[f"_{v}"] = s["verdict"] == v
-    s["_best"] = s["in_best_set"].astype(bool) & s["rank"].notna()
+    s["_best"] = s["in_credible_best"].astype(bool) & s["rank"].notna()
     out = s.groupby("activation", sort=False).agg(
         mean_rank=("rank", "mean"),
         n_tasks=("task", "nunique"),
-        n_best_set=("_best", "sum"),
+        n_credible_best=("_best", "sum"),
         n_better=("_better", "sum"),
         n_worse=("_worse", "sum"),
         n_equivalent=("_equivalent", "sum"),
@@ -449,14 +535,16 @@ def ranking(summary):
 
 
 def headline(summary):
-    """Per task: the best set (not a single winner), with the baseline.
+    """Per task: the credible best set (not a single winner), the baseline.
 
     Returns:
         One row per task: `task`, `metric`, `metric_mode`, `n_seeds`,
-        `top` (lowest mean seed rank), `top_mean`, `top_ci_low`,
-        `top_ci_high`, `p_best` (of the top), `best_set` (comma separated,
-        in rank order), `baseline`, `baseline_mean`, `n_better`, `n_worse`,
-        `n_equivalent`, `n_undecided`, `rope`, `mde`.
+        `top` (highest P(best), ties by rank), `top_mean`, `top_ci_low`,
+        `top_ci_high`, `p_best` (of the top), `credible_best` (comma
+        separated, most probable first: the activations holding
+        `CREDIBLE_BEST` of P(best)), `baseline`, `baseline_mean`,
+        `n_better`, `n_worse`, `n_equivalent`, `n_undecided`, `rope`,
+        `mde`, `statement` (`bayes_statements`, joined).
     """
     cols = [
         "task",
@@ -468,7 +556,7 @@ def headline(summary):
         "top_ci_low",
         "top_ci_high",
         "p_best",
-        "best_set",
+        "credible_best",
         "baseline",
         "baseline_mean",
         "n_better",
@@ -477,10 +565,13 @@ def headline(summary):
         "n_undecided",
         "rope",
         "mde",
+        "statement",
     ]
     rows = []
     for task, g in summary.groupby("task", sort=True):
-        g = g[g["rank"].notna()].sort_values(["rank", "activation"])
+        g = g[g["rank"].notna()].sort_values(
+            ["p_best", "rank", "activation"], ascending=[False, True, True]
+        )
         if not len(g):
             rows.append({"task": task, "top": None})
             continue
@@ -498,12 +589,68 @@ def headline(summary):
                 "top_ci_low": first["ci_low"],
                 "top_ci_high": first["ci_high"],
                 "p_best": first["p_best"],
-                "best_set": ", ".join(g.loc[g["in_best_set"], "activation"]),
+                "credible_best": ", ".join(
+                    g.loc[g["in_credible_best"], "activation"]
+                ),
                 "baseline": first["baseline"],
                 "baseline_mean": bmean.iloc[0] if len(bmean) else np.nan,
                 **{f"n_{v}": int(counts.get(v, 0)) for v in VERDICTS},
                 "rope": first["rope"],
                 "mde": first["mde"],
+                "statement": " ".join(bayes_statements(g)),
             }
         )
     return pd.DataFrame(rows, columns=cols)
+
+
+def bayes_statements(summary_task, level=POSTERIOR_LEVEL):
+    """Plain sentences from the Bayesian comparison of one task.
+
+    Each sentence is said only when the posterior supports it with
+    probability at least `level` for every activation it covers (each
+    comparison's own posterior, `p_better` / `p_rope` / `p_worse`).
+
+    Args:
+        summary_task: Rows of `summarize` for one task.
+        level: Posterior probability a sentence needs.
+
+    Returns:
+        List of sentences, e.g. "No variant beats relu by more than 0.005
+        (accuracy) with probability >= 0.95."
+    """
+    g = summary_task[
+        ~summary_task["is_baseline"].astype(bool)
+        & summary_task["same_as"].isna()
+        & summary_task["p_better"].notna()
+    ]
+    if not len(g):
+        return []
+    r = g.iloc[0]
+    base, rope, metric = r["baseline"], r["rope"], r["metric"]
+    width = f"{rope:.3g} ({metric})"
+    out = []
+    better = g[g["p_better"] >= level]
+    for _, x in better.iterrows():
+        out.append(
+            f"{x['activation']} beats {base} by more than {width} with "
+            f"probability {x['p_better']:.2f}."
+        )
+    if (g["p_better"] <= 1 - level).all():
+        out.append(
+            f"No variant beats {base} by more than {width} with "
+            f"probability >= {level:.2f}."
+        )
+    same = g[g["p_rope"] >= level]["activation"].tolist()
+    if same:
+        out.append(
+            f"{', '.join(same)} {'is' if len(same) == 1 else 'are'} within "
+            f"+-{width} of {base} with probability >= {level:.2f}."
+        )
+    worse = g[g["p_worse"] >= level]["activation"].tolist()
+    if worse:
+        out.append(
+            f"{', '.join(worse)} {'is' if len(worse) == 1 else 'are'} worse "
+            f"than {base} by more than {width} with probability >= "
+            f"{level:.2f}."
+        )
+    return out
