@@ -12,10 +12,7 @@ import importlib
 _LAZY = {
     "CompareResult": ("reluplug.bench.compare", "CompareResult"),
     "ConfigError": ("reluplug.bench.suite.config", "ConfigError"),
-    "IdenticalModelError": (
-        "reluplug.bench.engine.executors",
-        "IdenticalModelError",
-    ),
+    "IdenticalModelError": ("reluplug.bench.engine.run", "IdenticalModelError"),
     "RunStore": ("reluplug.bench.store", "RunStore"),
     "Selection": ("reluplug.bench.engine.run", "Selection"),
     "Suite": ("reluplug.bench.suite.config", "Suite"),
