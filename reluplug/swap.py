@@ -40,7 +40,10 @@ def swap_activations(model, activation, *, keep_readout=True, layers=None):
             ``"prelu"``, a layer class or instance, a config dict,
             ``"package.module:ClassName"``); each site gets a fresh layer.
         keep_readout: keep the activation of the layer(s) producing the
-            model's outputs (e.g. a final sigmoid). Defaults to `True`.
+            model's outputs (e.g. a final softmax or sigmoid). With `False`
+            that activation is replaced too, a softmax or log-softmax
+            read-out included (which is not a site otherwise). Defaults to
+            `True`.
         layers: optional list of layers (objects or names) to rewrite;
             defaults to every site.
 
@@ -88,8 +91,11 @@ def _some_sites(model, keep_readout, layers):
 
 
 def _rewrite(model, sites, make):
-    names = {layer.name for layer, _ in _sites.walk(model)}
-    rewriter = _Rewriter(make, {id(layer) for layer in sites}, names)
+    located = _sites.locate(model)
+    names = {site.layer.name for site in located}
+    paths = {id(site.layer): site.path for site in located}
+    sources = {id(layer): paths.get(id(layer), layer.name) for layer in sites}
+    rewriter = _Rewriter(make, sources, names)
     new = rewriter.rebuild(model)
     for old, clone in rewriter.copies:
         clone.set_weights(old.get_weights())
@@ -109,10 +115,13 @@ def find_sites(model, *, keep_readout=True, layers=None):
     """
     _check_graph(model)
     found = _sites.candidates(model, layers, _OWNER)
-    readout = _readout_ids(model) if keep_readout else set()
+    readout = _readout_ids(model)
     sites = []
     for layer, _ in found:
         if isinstance(layer, keras.Model):
+            continue
+        if not keep_readout and id(layer) in readout and _is_softmax(layer):
+            sites.append(layer)
             continue
         if _sites.layer_kind(layer) is None:
             if layers is not None:
@@ -122,9 +131,20 @@ def find_sites(model, *, keep_readout=True, layers=None):
                     f"Received: layers={list(layers)!r}"
                 )
             continue
-        if id(layer) not in readout:
+        if not keep_readout or id(layer) not in readout:
             sites.append(layer)
     return sites
+
+
+def _is_softmax(layer):
+    """True for a softmax or log-softmax layer or fused activation."""
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    activation = getattr(layer, "activation", None)
+    return any(
+        activation is getattr(keras.activations, name, None)
+        for name in ("softmax", "log_softmax")
+    )
 
 
 def _check_graph(model):
@@ -176,7 +196,9 @@ def _is_standalone(layer):
 
 class _Rewriter:
     """Clones models, replacing the layers whose ids are in ``site_ids``
-    with ``make(name)``."""
+    (id -> the site's user path) with ``make(name)``. Each new activation
+    layer carries that path (``_sites.SOURCE``), so that the monitors'
+    rows of the new model name the user's layer."""
 
     def __init__(self, make, site_ids, taken):
         self.make = make
@@ -200,13 +222,18 @@ class _Rewriter:
             self.copies.append((layer, clone))
             return clone
         if _is_standalone(layer):
-            return self.make(layer.name)
+            return self._made(layer, layer.name)
         config = layer.get_config()
         config["activation"] = "linear"
         clone = layer.__class__.from_config(config)
         self.copies.append((layer, clone))
-        self.after[id(clone)] = self.make(self._name(layer))
+        self.after[id(clone)] = self._made(layer, self._name(layer))
         return clone
+
+    def _made(self, site, name):
+        new = self.make(name)
+        setattr(new, _sites.SOURCE, self.site_ids[id(site)])
+        return new
 
     def _name(self, layer):
         name, n = f"{layer.name}_activation", 1

@@ -267,3 +267,46 @@ def test_fused_activation_given_as_a_layer_is_fused():
     np.testing.assert_array_equal(
         new.get_layer("d").kernel.numpy(), model.get_layer("d").kernel.numpy()
     )
+
+
+@pytest.mark.parametrize(
+    "readout",
+    [
+        lambda: [keras.layers.Dense(3, activation="softmax", name="out")],
+        lambda: [keras.layers.Dense(3, name="out"), keras.layers.Softmax()],
+        lambda: [
+            keras.layers.Dense(3, name="out"),
+            keras.layers.Activation("log_softmax"),
+        ],
+    ],
+)
+def test_keep_readout_false_replaces_a_softmax_readout(readout):
+    """The README: "the read-out (the output layer's softmax/sigmoid) is
+    kept unless `keep_readout=False`" -- a softmax too, not only sigmoid."""
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(5, activation="relu", name="hidden"),
+            *readout(),
+        ]
+    )
+    kept = reluplug.swap_activations(model, "elu")
+    assert [type(la).__name__ for la in kept.layers][2:] == [
+        type(la).__name__ for la in model.layers[1:]
+    ]
+    new = reluplug.swap_activations(model, "elu", keep_readout=False)
+    assert [type(la).__name__ for la in new.layers] == [
+        "Dense",
+        "ELU",
+        "Dense",
+        "ELU",
+    ]
+    assert new.layers[2].activation.__name__ == "linear"
+    x = np.linspace(-1, 1, 8, dtype="float32").reshape(2, 4)
+    hidden, out = model.layers[0], model.layers[1]
+    z = x @ hidden.kernel.numpy() + hidden.bias.numpy()
+    z = np.where(z > 0, z, np.expm1(z)) @ out.kernel.numpy() + out.bias.numpy()
+    ref = np.where(z > 0, z, np.expm1(z))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(new(x)), ref, rtol=1e-5, atol=1e-6
+    )

@@ -53,7 +53,12 @@ class _Capture:
 
 
 class Probe(keras.Model):
-    """Model returning the concatenated per-unit maxima of all sites."""
+    """Model returning the concatenated per-unit maxima of all sites.
+
+    After the maxima (``site.units`` values per site, in site order) come
+    one flag per site and one for the model's output: 1.0 where some value
+    was not finite (NaN or inf), else 0.0.
+    """
 
     def __init__(self, target, sites, granularity):
         super().__init__(name="reluplug_probe")
@@ -83,8 +88,8 @@ class Probe(keras.Model):
             if all(site.layer is not other for other in layers):
                 layers.append(site.layer)
         with _Capture(layers) as capture:
-            self.target(x, training=False)
-        reduced = []
+            output = self.target(x, training=False)
+        reduced, flags = [], []
         for site in self._sites:
             outputs = capture.outputs[id(site.layer)]
             if not outputs:
@@ -99,4 +104,17 @@ class Probe(keras.Model):
                 value = ops.maximum(value, other)
             site.units = int(value.shape[0])
             reduced.append(value)
-        return ops.concatenate(reduced, axis=0)[None, :]
+            flags.append(_not_finite(outputs))
+        flags.append(_not_finite(keras.tree.flatten(output)))
+        flags = ops.stack(flags)
+        return ops.concatenate([*reduced, flags], axis=0)[None, :]
+
+
+def _not_finite(tensors):
+    """1.0 (float32) if any value of `tensors` is NaN or inf, else 0.0."""
+    flag = None
+    for tensor in tensors:
+        finite = ops.isfinite(ops.cast(tensor, "float32"))
+        bad = ops.any(ops.logical_not(finite))
+        flag = bad if flag is None else ops.logical_or(flag, bad)
+    return ops.cast(flag, "float32")

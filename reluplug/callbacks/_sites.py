@@ -19,6 +19,8 @@ layers and activation functions declare nothing; they keep the small
 tables below.
 """
 
+import typing
+
 import keras
 
 from reluplug import registry
@@ -143,6 +145,46 @@ def walk(model):
         if isinstance(layer, keras.Model):
             for sub, parent in walk(layer):
                 yield sub, f"{model.name}/{parent}"
+
+
+class Located(typing.NamedTuple):
+    """A layer of a model, found by `locate`."""
+
+    layer: keras.layers.Layer
+    name: str  # as the monitors name it in their keys (`unique_names`)
+    path: str  # the user's layer path, e.g. "block/conv2d"
+
+
+# An activation layer that `reluplug.swap_activations` put in the place of a
+# site carries the user path of that site here, so that the monitors' rows
+# of the swapped model name the user's layer.
+SOURCE = "_reluplug_source"
+
+
+def locate(model):
+    """Every layer of `model`, in data-flow order, with names and paths.
+
+    The order is the order in which the layers run: a nested model's layers
+    come where the nested model is called, before the layers that follow it
+    (`model.layers` of a functional model is in topological order). The
+    *path* of a layer is the names of the nested models that hold it and
+    its own name, joined by "/", without the outer model's name
+    (`"block/conv2d"`); an activation layer that `swap_activations` put in
+    the place of a site has that site's path. The *name* is the one the
+    monitors publish (`dead_fraction/<name>`, `grad_norm/<name>`).
+
+    Raises:
+        ValueError: as `walk`, for a subclassed model.
+    """
+    found = list(walk(model))
+    names = unique_names(found)
+    located = []
+    for (layer, parent), name in zip(found, names):
+        inner = parent.partition("/")[2]
+        path = f"{inner}/{layer.name}" if inner else layer.name
+        path = getattr(layer, SOURCE, None) or path
+        located.append(Located(layer, name, path))
+    return located
 
 
 def _is_graph_model(model):

@@ -1,6 +1,6 @@
 """DeadUnitMonitor: counts dead ReLU units during `model.fit`."""
 
-import warnings
+import math
 
 import keras
 import numpy as np
@@ -9,6 +9,7 @@ from reluplug.callbacks import _checks
 from reluplug.callbacks import _data
 from reluplug.callbacks import _gradients
 from reluplug.callbacks import _sites
+from reluplug.callbacks import _warn
 from reluplug.callbacks._probe import Probe
 from reluplug.callbacks._probe import Site
 from reluplug.callbacks._records import Records
@@ -67,12 +68,19 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         not used. All reductions run inside one compiled probe function; only
         one value per unit reaches the host.
 
+        A *diverged* model (a site's or the model's output on the probe is
+        NaN or inf) has no meaningful dead units: every fraction is then
+        `nan` and no unit is flagged.
+
     Actions, after a measurement at epoch end (dead sites only):
 
     * `warn_above`: a `UserWarning` naming every layer whose dead fraction
-      is above it, with the fractions.
+      is above it, with the fractions; or, once per `fit`, a "training
+      diverged" `UserWarning` instead when the loss or the probe's outputs
+      are not finite (the cause then is divergence, not dead units).
+      Warnings name the line of the caller's `fit(...)`.
     * `stop_above`: sets `model.stop_training` when a layer's dead fraction
-      is above it.
+      is above it, or when training diverged.
     * `revive=True`: re-draws the incoming kernel slices and bias entries of
       each dead unit with the producing layer's own `kernel_initializer` and
       `bias_initializer`, and logs `revived/<layer>` (number of units). The
@@ -124,6 +132,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         initial: dict of the values measured when training started.
         unit_masks: dict layer name -> bool array, the flagged (dead,
             inactive or saturated) units of the latest measurement.
+        not_finite: names of the sites (and `"<model output>"`) whose
+            output on the probe had NaN or inf at the latest measurement.
     """
 
     def __init__(
@@ -174,6 +184,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         self._sites = []
         self._producers = {}
         self.unit_masks = {}
+        self.not_finite = []
+        self._warned_divergence = False
         self._reset_records()
 
     # Keras hooks -----------------------------------------------------------
@@ -197,7 +209,8 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
                 f"{type(error).__name__}: {error}"
             ) from error
         self._record(0, values)
-        self._warn(values, epoch=0)
+        self._warned_divergence = False
+        self._warn(values, epoch=0, logs=None)
 
     def on_epoch_end(self, epoch, logs=None):
         last = self.params.get("epochs") if self.params else None
@@ -207,8 +220,11 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             return
         model = self.model  # On JAX this syncs the training state.
         values = self.measure()
-        self._warn(values, epoch=epoch + 1)
-        if self.stop_above is not None and self._worst(values, self.stop_above):
+        diverged = self._diverged(logs)
+        self._warn(values, epoch=epoch + 1, logs=logs)
+        if self.stop_above is not None and (
+            diverged or self._worst(values, self.stop_above)
+        ):
             model.stop_training = True
         if self.revive:
             values.update(self._revive())
@@ -245,9 +261,18 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             out = np.asarray(out, dtype=np.float64)[0]
             maxima = out if maxima is None else np.maximum(maxima, out)
         values, totals, offset = {}, {}, 0
+        flags = maxima[sum(site.units for site in self._sites) :] > 0
+        self.not_finite = [s.name for s, f in zip(self._sites, flags) if f]
+        if flags[-1]:
+            self.not_finite.append("<model output>")
         for site in self._sites:
             unit_max = maxima[offset : offset + site.units]
             offset += site.units
+            if self.not_finite:  # Diverged: nothing is known to be dead.
+                self.unit_masks[site.name] = np.zeros(site.units, bool)
+                values[f"{_METRIC[site.kind]}/{site.name}"] = math.nan
+                totals[_METRIC[site.kind]] = (math.nan, 1)
+                continue
             if site.kind == _sites.SATURATING:
                 flagged = unit_max < self.saturation_eps
             else:
@@ -343,17 +368,42 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             and values[f"dead_fraction/{site.name}"] > limit
         }
 
-    def _warn(self, values, epoch):
+    def _diverged(self, logs):
+        """What is not finite (a list of phrases; empty if nothing)."""
+        reasons = []
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            reasons.append(f"the loss is {float(loss)}")
+        layers = [n for n in self.not_finite if n != "<model output>"]
+        if layers:
+            reasons.append(f"the outputs of {layers} are not finite")
+        elif self.not_finite:
+            reasons.append("the model's output is not finite")
+        return reasons
+
+    def _warn(self, values, epoch, logs):
         if self.warn_above is None:
+            return
+        diverged = self._diverged(logs)
+        if diverged:
+            if not self._warned_divergence:
+                self._warned_divergence = True
+                _warn.warn(
+                    f"{_OWNER}: training diverged at epoch {epoch}: "
+                    f"{' and '.join(diverged)} (NaN or inf). This is not "
+                    "dead units: the dead fractions of a diverged model are "
+                    "logged as NaN. Lower the learning rate or clip the "
+                    "gradients (e.g. `keras.optimizers.SGD(..., "
+                    "clipnorm=1.0)`); `keras.callbacks.TerminateOnNaN()` "
+                    "stops such a run."
+                )
             return
         worst = self._worst(values, self.warn_above)
         if worst:
             listed = ", ".join(f"{k}={v:.3f}" for k, v in worst.items())
-            warnings.warn(
+            _warn.warn(
                 f"{_OWNER}: dead fraction above warn_above={self.warn_above} "
-                f"at epoch {epoch}: {listed}",
-                UserWarning,
-                stacklevel=2,
+                f"at epoch {epoch}: {listed}"
             )
 
     def _revive(self):
