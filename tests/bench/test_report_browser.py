@@ -17,6 +17,8 @@ import subprocess
 import numpy as np
 import pytest
 from bench.report_fixtures import partial_run
+from bench.report_fixtures import trial_record
+from bench.report_fixtures import write_run
 from PIL import Image
 
 from reluplug.bench.report import write_report
@@ -158,3 +160,128 @@ def _embedded_png(text, name):
     alpha = rgba[..., 3:] / 255.0
     # Composite over the page's white background.
     return rgba[..., :3] * alpha + 255.0 * (1 - alpha)
+
+
+# The standard suite's activations (the widest real report) and a user task
+# whose parameters carry file digests.
+STANDARD = (
+    "relu", "leaky_relu", "prelu", "rrelu", "srelu", "elu", "celu", "selu",
+    "pelu", "swish", "tanh", "sigmoid",
+)  # fmt: skip
+USER_PARAMS = {
+    "model": "inputs/model.keras",
+    "model_sha256": "ab" * 32,
+    "data": "inputs/data.npz",
+    "data_sha256": "cd" * 32,
+    "problem": "classification",
+    "val_fraction": 0.2,
+    "test_fraction": 0.2,
+}
+
+WIDTHS = """
+<script>
+window.addEventListener("load", () => {
+  const inDetails = (el) => el.closest("details") !== null;
+  const tables = [...document.querySelectorAll("table")].map((t) => {
+    let h = t.previousElementSibling;
+    while (h && !/^H[1-3]$/.test(h.tagName)) h = h.previousElementSibling;
+    const r = t.getBoundingClientRect();
+    return {heading: h ? h.textContent : "", details: inDetails(t),
+            right: r.right + window.scrollX, width: r.width};
+  });
+  const out = {view: document.documentElement.clientWidth,
+               page: document.documentElement.scrollWidth, tables};
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = "PROBE" + JSON.stringify(out) + "PROBE";
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+def _widths(tmp_path, page):
+    """Layout of `page` at WIDTH px: viewport, page and table extents."""
+    text = page.read_text(encoding="utf-8")
+    probe = tmp_path / f"widths-{page.stem}.html"
+    probe.write_text(
+        re.sub(
+            r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text
+        ).replace("</body>", WIDTHS + "</body>"),
+        encoding="utf-8",
+    )
+    res, _ = _chromium(tmp_path, probe.as_uri(), "--dump-dom")
+    found = re.search(r'<pre id="probe">PROBE(.*?)PROBE</pre>', res.stdout)
+    assert found, res.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def _overflowing(layout):
+    return [
+        t
+        for t in layout["tables"]
+        if not t["details"] and t["right"] > layout["view"] + 0.5
+    ]
+
+
+def test_width_detector_catches_a_wide_table(tmp_path):
+    # Control: a 30-column table of unbreakable cells overflows 1280 px.
+    page = tmp_path / "wide.html"
+    cells = "".join(f"<td>cell_{i:02d}_xxxxxxxx</td>" for i in range(30))
+    page.write_text(
+        f"<!DOCTYPE html><html><body><h3>wide</h3><table><tr>{cells}</tr>"
+        "</table></body></html>"
+    )
+    layout = _widths(tmp_path, page)
+    assert [t["heading"] for t in _overflowing(layout)] == ["wide"]
+    assert layout["page"] > layout["view"]
+
+
+@pytest.fixture(scope="module")
+def wide_report(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("wide")
+    rng = np.random.default_rng(0)
+    records = []
+    for task, params in (("digits_mlp", None), ("user_task", USER_PARAMS)):
+        for a, act in enumerate(STANDARD):
+            for seed in range(5):
+                records.append(
+                    trial_record(
+                        task=task,
+                        activation=act,
+                        seed=seed,
+                        test_metric=float(
+                            0.9 + 0.002 * a + rng.normal(0, 0.01)
+                        ),
+                        task_params=params,
+                        rng=rng,
+                        n_layers=12,
+                    )
+                )
+    write_run(run_dir, records, suite="standard")
+    write_report(run_dir, formats=("html",))
+    return run_dir / "report.html"
+
+
+def test_main_tables_fit_a_1280_px_window(wide_report, tmp_path):
+    layout = _widths(tmp_path, wide_report)
+    assert layout["view"] == WIDTH
+    main = [t for t in layout["tables"] if not t["details"]]
+    # headline, ranking, power, and per task the main table.
+    assert len(main) >= 5
+    assert any(t["details"] for t in layout["tables"])
+    assert not _overflowing(layout), _overflowing(layout)
+    assert layout["page"] <= layout["view"]
+
+
+def test_recommendation_first_and_parameters_in_words(wide_report):
+    text = wide_report.read_text(encoding="utf-8")
+    body = text[text.index("<body>") :]
+    # The recommendation box is the first thing under the title.
+    assert body.index("Recommendation") < body.index("trials:")
+    assert body.index("Recommendation") < body.index("<table")
+    assert (
+        "task parameters: model inputs/model.keras, data inputs/data.npz"
+        in (html.unescape(re.sub(r"\s+", " ", text)))
+    )
+    assert "ab" * 32 not in text and "sha256" not in text.split("<h2>Run")[0]

@@ -360,3 +360,38 @@ def test_rope_from_the_suites_report_table(tmp_path):
     (run_dir / "suite.toml").write_text('name = "demo"\n[report]\nrope = -1\n')
     with pytest.raises(ConfigError, match=r"report\.rope.*-1"):
         write_report(run_dir, formats=("csv",))
+
+
+def test_recommendation_is_first_and_generated(known_report):
+    from reluplug.bench.report import recommend
+
+    run_dir, _ = known_report
+    expected = recommend.recommend(pd.read_csv(run_dir / "summary.csv"))
+    md = (run_dir / "summary.md").read_text(encoding="utf-8")
+    heads = [ln for ln in md.splitlines() if ln.startswith("## ")]
+    assert heads[0] == "## Recommendation"
+    page = " ".join(" ".join(_parse(run_dir / "report.html").text).split())
+    assert page.index("Recommendation") < page.index("trials:")
+    for r in expected.itertuples():
+        assert f"* **{r.task}**: " in md
+        text = r.text.replace("`", "\\`")
+        assert text in md
+        assert f"{r.task} : {r.text}" in page or f"{r.task}: {r.text}" in page
+    assert len(expected) == 2
+
+
+def test_three_seeds_one_task_wording_and_figures(tmp_path):
+    # Below 5 seeds the intervals are the seeds' [min, max]: every word that
+    # names the method says so. One task: no one-row rank heatmap.
+    recs = [
+        trial_record(task="t", activation=a, seed=s, test_metric=0.9 + d * s)
+        for a, d in (("relu", 0.01), ("elu", 0.02))
+        for s in range(3)
+    ]
+    written = write_report(write_run(tmp_path, recs), formats=("md", "png"))
+    assert "figures/rank-heatmap.png" not in written
+    assert "figures/t-test.png" in written
+    md = (tmp_path / "summary.md").read_text()
+    assert "bootstrap" not in md
+    assert "[min, max] of the seeds" in md
+    assert "| test metric [min, max] |" in md

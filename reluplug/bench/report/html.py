@@ -16,8 +16,26 @@ import json
 import jinja2
 import pandas as pd
 
+from reluplug.bench.report import recommend
 from reluplug.bench.report import stats
 from reluplug.bench.report import tables
+from reluplug.bench.report import views
+
+# The per-task table on the page: these columns (those present) fit a
+# 1280-px window; the full table sits behind a toggle.
+MAIN_COLUMNS = (
+    "rank",
+    "activation",
+    "seeds done",
+    "test metric [95% CI]",
+    "test metric [min, max]",
+    "vs baseline [95% CI]",
+    "verdict",
+    "P(best)",
+    "epoch time ×",
+    "dead",
+    "inactive",
+)
 
 
 @dataclasses.dataclass
@@ -117,18 +135,31 @@ def _partial(data):
     return "; ".join(parts) or None
 
 
+def split_table(full, ci_name="test metric [95% CI]"):
+    """The per-task table as (main, details): `MAIN_COLUMNS` (those
+    present) and, for the toggle, activation with every other column."""
+    full = full.rename(columns={"test metric [95% CI]": ci_name})
+    main = [c for c in MAIN_COLUMNS if c in full.columns]
+    rest = [c for c in full.columns if c not in main]
+    details = full[["activation"] + [c for c in rest if c != "activation"]]
+    return full[main], details
+
+
 def _task(task, ctx):
     s = ctx["summary"]
+    st = s[s["task"] == task]
     g = ctx["data"].runs[ctx["data"].runs["task"] == task]
     metric = g["metric"].dropna()
     mode = g["metric_mode"].dropna()
+    main, details = split_table(tables.summary_table(st), views.ci_header(st))
     return {
         "name": task,
         "slug": ctx["slugs"][task],
         "metric": metric.iloc[0] if len(metric) else "?",
         "mode": mode.iloc[0] if len(mode) else "?",
-        "params": sorted(set(g["task_params"].dropna())),
-        "table": tables.summary_table(s[s["task"] == task]),
+        "params": sorted({views.params_in_words(p) for p in g["task_params"]}),
+        "table": main,
+        "details": details,
         "figures": ctx["figures"].get(task, []),
         "notes": ctx["notes"].get(task, []),
     }
@@ -213,6 +244,7 @@ def render(ctx):
     return render_page(
         "benchmark.html",
         title=ctx["title"],
+        recommendations=recommend.recommend(ctx["summary"]),
         n_trials=len(runs),
         status=status,
         conflicts=_frame(data.init_conflicts),
@@ -235,4 +267,26 @@ def render(ctx):
         environment=_environment(ctx),
         heterogeneous=ctx["heterogeneous"],
         definitions=stats.DEFINITIONS,
+    )
+
+
+def notebook(run_dir, runs, summary):
+    """The HTML a notebook shows for a `compare()` result: the
+    recommendation per task, then the headline table.
+
+    Args:
+        run_dir: The run folder.
+        runs: The runs table (`frames.runs_frame`).
+        summary: `stats.summarize` output.
+
+    Returns:
+        An HTML fragment (no page frame).
+    """
+    counts = runs["status"].value_counts().to_dict() if len(runs) else {}
+    return render_page(
+        "notebook.html",
+        run_dir=str(run_dir),
+        status=", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
+        recommendations=recommend.recommend(summary),
+        headline=tables.headline_table(stats.headline(summary)),
     )

@@ -4,7 +4,9 @@ Cell text is escaped so a label cannot break the table (`|`) or inject markup
 (`<`, `>`, `&`, `*`, backticks).
 """
 
+from reluplug.bench.report import recommend
 from reluplug.bench.report import tables
+from reluplug.bench.report import views
 
 _ESCAPES = {
     "\\": "\\\\",
@@ -68,6 +70,13 @@ def render(ctx):
     runs = data.runs
     counts = runs["status"].value_counts()
     lines = [f"# {esc(ctx['title'])}", ""]
+    rec = recommend.recommend(ctx["summary"])
+    if len(rec):
+        lines += ["## Recommendation", ""]
+        lines += [
+            f"* **{esc(r.task)}**: {esc(r.text)}" for r in rec.itertuples()
+        ]
+        lines.append("")
     lines.append(
         f"{len(runs)} trials: {int(counts.get('completed', 0))} completed, "
         f"{int(counts.get('diverged', 0))} diverged, "
@@ -120,19 +129,19 @@ def render(ctx):
         ]
     s = ctx["summary"]
     for task in sorted(s["task"].unique()):
-        lines += [
-            f"## {esc(task)}",
-            "",
-            table(tables.summary_table(s[s["task"] == task])),
-        ]
+        st = s[s["task"] == task]
+        full = tables.summary_table(st).rename(
+            columns={"test metric [95% CI]": views.ci_header(st)}
+        )
+        lines += [f"## {esc(task)}", "", table(full)]
     bad = tables.problem_trials_table(runs)
     if len(bad):
         lines += ["## Failed and diverged trials", "", table(bad)]
     lines += [
-        "Test metric at the validation-chosen epoch; 95% bootstrap "
-        "intervals over seeds (inside the metric's range); differences are "
-        "paired (activation - baseline, same initial weights) with t "
-        "intervals; verdicts use Holm-adjusted p-values within each task. "
+        "Test metric at the validation-chosen epoch; "
+        f"{views.ci_sentence(s)}; differences are paired (activation - "
+        "baseline, same initial weights) with t intervals; verdicts use "
+        "Holm-adjusted p-values within each task. "
         "See report.html for figures and definitions.",
         "",
     ]

@@ -19,6 +19,7 @@ from reluplug.bench.report import plots
 from reluplug.bench.report import stats
 from reluplug.bench.report import sweeps
 from reluplug.bench.report import tables
+from reluplug.bench.report import views
 from reluplug.bench.store import atomic_write
 from reluplug.bench.suite import schema
 
@@ -190,6 +191,8 @@ def _task_figures(task, data, summary, render, order, palette):
     stem = slug(task)
     figs, notes = [], []
     kw = {"palette": palette}
+    s = summary[summary["task"] == task]
+    ci = views.ci_short(s)
 
     fig = _figure(figsize=(7.6, 4))
     plots.plot_learning_curves(
@@ -203,8 +206,7 @@ def _task_figures(task, data, summary, render, order, palette):
         render(
             fig,
             f"{stem}-curves",
-            f"{task}: validation {metric} per epoch, mean and 95% "
-            "bootstrap CI over seeds",
+            f"{task}: validation {metric} per epoch over seeds: mean and {ci}",
         )
     )
     fig = _figure(figsize=(6.4, 4))
@@ -216,10 +218,9 @@ def _task_figures(task, data, summary, render, order, palette):
             fig,
             f"{stem}-test",
             f"{task}: test {metric} at the validation-chosen epoch; dots are "
-            "seeds, diamonds the mean with 95% bootstrap CI",
+            f"seeds, diamonds the mean with {ci}",
         )
     )
-    s = summary[summary["task"] == task]
     if (~s["is_baseline"] & s["diff_mean"].notna()).any():
         fig = _figure(figsize=(6.4, max(2.2, 0.9 + 0.35 * len(s))))
         plots.plot_paired_diff(
@@ -377,7 +378,8 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
     tasks = sorted(data.runs["task"].dropna().unique())
     figures, notes = {"overall": []}, {"overall": []}
     draw = {"html", "png", "svg"} & set(formats)
-    if draw and summary["mean"].notna().any():
+    # One task is one row: its ranks are in the task's table already.
+    if draw and summary["mean"].notna().any() and len(tasks) > 1:
         longest = max(len(str(x)) for x in order + tasks)
         fig = _figure(
             figsize=(
