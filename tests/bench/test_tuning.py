@@ -120,3 +120,152 @@ def test_decide_reads_no_test_metric():
 def test_choose_refuses_a_bad_mode():
     with pytest.raises(ValueError, match=r"`metric_mode`.*'maximum'"):
         tuning.choose([{"learning_rate": 1e-3, "score": 0.5}], "maximum")
+
+
+# ------------------------------------------------------------- the suite
+
+
+def _suite(tuning_table, training=None, seeds=(0,), task="tuning_tasks:TASK"):
+    from reluplug.bench.suite import config
+
+    data = {
+        "version": 1,
+        "name": "tuned",
+        "seeds": list(seeds),
+        "training": training or {"epochs": 3, "batch_size": 32},
+        "tasks": [{"name": task, "label": "blobs"}],
+        "activations": [{"name": "relu"}, {"name": "tanh"}],
+    }
+    if tuning_table is not None:
+        data["tuning"] = tuning_table
+    return config.from_mapping(data)
+
+
+@pytest.mark.parametrize(
+    "table, key, received",
+    [
+        ({"learning_rate": []}, "tuning.learning_rate", "[]"),
+        ({"learning_rate": 1e-3}, "tuning.learning_rate", "0.001"),
+        ({"learning_rate": [1e-3, -1.0]}, "tuning.learning_rate[1]", "-1.0"),
+        ({"learning_rate": [1e-3, 1e-3]}, "tuning.learning_rate", "[0.001"),
+        ({"learning_rate": [1e-3], "seeds": [0, 5]}, "tuning.seeds", "[0, 5]"),
+        ({"learning_rate": [1e-3], "seeds": [-1]}, "tuning.seeds[0]", "-1"),
+        ({"learning_rate": [1e-3], "seed": [5]}, "tuning.seed", "[5]"),
+        ({"seeds": [5]}, None, None),
+    ],
+)
+def test_bad_tuning_table_is_a_config_error(table, key, received):
+    from reluplug.bench.suite import config
+
+    with pytest.raises(config.ConfigError) as info:
+        _suite(table)
+    message = str(info.value)
+    if key is None:
+        assert "missing required key 'learning_rate' in [tuning]" in message
+    else:
+        assert f"Received: {key}={received}" in message
+    if key == "tuning.seeds" and received == "[0, 5]":
+        assert "shared: [0]" in message
+    if key == "tuning.seed":
+        assert "did you mean 'seeds'" in message
+
+
+def test_tuning_and_a_training_learning_rate_conflict():
+    from reluplug.bench.suite import config
+
+    training = {"epochs": 3, "learning_rate": 1e-3}
+    with pytest.raises(config.ConfigError) as info:
+        _suite({"learning_rate": [1e-3, 1e-2]}, training=training)
+    assert "Received: training.learning_rate=0.001" in str(info.value)
+    assert "[tuning] learning_rate" in str(info.value)
+
+
+def test_expand_with_chosen_rates():
+    suite = _suite({"learning_rate": [1e-3, 1e-2], "seeds": [7]})
+    tune = suite.expand_tuning()
+    assert [(s.activation, s.seed, s.training.learning_rate) for s in tune] == [
+        ("relu", 7, 1e-3),
+        ("relu", 7, 1e-2),
+        ("tanh", 7, 1e-3),
+        ("tanh", 7, 1e-2),
+    ]
+    assert {s.role for s in tune} == {"tuning"}
+    assert all(s.identity()["role"] == "tuning" for s in tune)
+    assert suite.expand() == []  # no rate chosen yet
+    (spec,) = suite.expand({("blobs", "tanh"): 1e-2})
+    assert (spec.activation, spec.training.learning_rate) == ("tanh", 1e-2)
+    assert spec.to_dict()["tuning"] == {
+        "learning_rate": [1e-3, 1e-2],
+        "seeds": [7],
+    }
+    assert "tuning" not in spec.identity() and "role" not in spec.identity()
+    # The same training without [tuning] has the same id (resume works).
+    plain = _suite(
+        None, training={"epochs": 3, "batch_size": 32, "learning_rate": 1e-2}
+    )
+    assert plain.expand()[1].trial_id == spec.trial_id
+
+
+def _run(tmp_path, name, task):
+    import pandas as pd
+
+    from reluplug.bench import run_suite
+
+    suite = _suite({"learning_rate": [1e-3, 3e-2], "seeds": [100]}, task=task)
+    out = tmp_path / name
+    summary = run_suite(suite, str(out))
+    return suite, out, summary, pd.read_csv(out / "tuning.csv")
+
+
+@pytest.mark.slow  # 12 trials
+def test_the_choice_never_reads_test_labels(tmp_path):
+    """Two runs that differ only in the test labels choose the same rates
+    from the same validation curves; the tuning trials have no test
+    metric; the evaluation trials train with the chosen rate; a resume
+    runs nothing again."""
+    import json
+
+    import pandas as pd
+
+    from reluplug.bench import run_suite
+
+    suite, out, summary, curve = _run(tmp_path, "a", "tuning_tasks:TASK")
+    _, out_b, _, curve_b = _run(tmp_path, "b", "tuning_tasks:FLIPPED")
+    assert summary.counts == {"completed": 6}  # 4 tuning + 2 evaluation
+    assert summary.n_tuning == 4 and summary.n_rows == 2
+    pd.testing.assert_frame_equal(curve, curve_b)
+    # Independent reference: the best validation metric per rate, read
+    # from the tuning trials' files (one tuning seed: no mean needed).
+    records = [
+        json.loads(p.read_text()) for p in (out / "trials").glob("*.json")
+    ]
+    tune = [r for r in records if r.get("role") == "tuning"]
+    assert len(tune) == 4
+    assert all(r["test_metric"] is None for r in tune)
+    chosen = {}
+    for act in ("relu", "tanh"):
+        values = {
+            r["training"]["learning_rate"]: r["best_val_metric"]
+            for r in tune
+            if r["activation"] == act
+        }
+        best = max(values.values())
+        chosen[act] = min(r for r, v in values.items() if v == best)
+        rows = curve[curve["activation"] == act].set_index("learning_rate")
+        for rate, value in values.items():
+            assert rows.loc[rate, "mean_val_metric"] == pytest.approx(value)
+        assert rows.loc[chosen[act], "chosen"]
+        assert rows["chosen"].sum() == 1
+    runs = pd.read_csv(out / "runs.csv")
+    assert sorted(runs["seed"]) == [0, 0]  # no tuning trial in the tables
+    evaluation = [r for r in records if r.get("role") != "tuning"]
+    for record in evaluation:
+        act = record["activation"]
+        assert record["training"]["learning_rate"] == chosen[act]
+        assert record["tuning"]["learning_rate"] == [1e-3, 3e-2]
+    runs_b = pd.read_csv(out_b / "runs.csv")
+    # The shuffled test labels did change the test metric.
+    assert list(runs["test_metric"]) != list(runs_b["test_metric"])
+    again = run_suite(suite, str(out))
+    assert again.n_run == 0 and again.n_skipped == 6
+    assert again.n_left_out == 0 and again.n_rows == 2

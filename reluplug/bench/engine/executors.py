@@ -197,13 +197,14 @@ class ProcessExecutor:
         self.workers = workers or default
         self.retries = retries
         self._processes = []
+        self._idle = []  # kept between map() calls (tuning, then evaluation)
 
     def map(self, specs, *, on_retry=None, folders=()):
         """Yields ``(spec, record)`` as trials finish."""
         context = multiprocessing.get_context("spawn")
         threads = self.resources.threads
         queue = collections.deque((spec, 1) for spec in specs)
-        idle, busy = [], {}
+        idle, busy = self._idle, {}
         while queue or busy:
             while queue and len(busy) < self.workers:
                 if idle:
@@ -255,12 +256,15 @@ class ProcessExecutor:
         worker.stop(timeout=1.0)
         if worker in self._processes:
             self._processes.remove(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
 
     def close(self):
         """Stops every worker process (trials not finished are dropped)."""
         for worker in self._processes:
             worker.stop()
         self._processes = []
+        self._idle.clear()
 
 
 def _ray_trial(spec_dict, worker_paths, threads):

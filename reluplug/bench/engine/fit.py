@@ -44,6 +44,7 @@ from reluplug.bench.engine.monitors import with_depth
 from reluplug.bench.engine.recorder import callbacks
 from reluplug.bench.engine.recorder import selected
 from reluplug.bench.suite import schema
+from reluplug.bench.suite import tuning
 from reluplug.bench.tasks import registry
 
 
@@ -163,16 +164,17 @@ def run_trial(spec):
         if recorder.diverged or best_epoch is None:
             record["status"] = schema.DIVERGED
         else:  # EarlyStopping restored the best epoch's weights
-            result = model.evaluate(
-                splits.x_test,
-                splits.y_test,
-                batch_size=eval_batch,
-                verbose=0,
-                return_dict=True,
-            )
             record["status"] = schema.COMPLETED
-            record["test_metric"] = float(result[task.metric])
-            record["test_loss"] = float(result["loss"])
+            if spec.role != tuning.ROLE:  # a tuning trial never sees test
+                result = model.evaluate(
+                    splits.x_test,
+                    splits.y_test,
+                    batch_size=eval_batch,
+                    verbose=0,
+                    return_dict=True,
+                )
+                record["test_metric"] = float(result[task.metric])
+                record["test_loss"] = float(result["loss"])
             record["best_epoch"] = best_epoch
             record["best_val_metric"] = best_value
         timings["evaluate_s"] = time.perf_counter() - t

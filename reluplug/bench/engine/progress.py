@@ -75,7 +75,14 @@ def trial_line(record):
     title = f"{task}/{record['activation']}/{record['seed']}"
     wall = record.get("wall_time_s") or 0.0
     fit = record.get("fit_time_s") or 0.0
-    if status == COMPLETED:
+    if status == COMPLETED and record.get("role") == "tuning":
+        rate = record["training"]["learning_rate"]
+        detail = (
+            f"tuning lr {rate:g}: val {record['metric']} "
+            f"{_fmt(record['best_val_metric'])} "
+            f"(best epoch {record['best_epoch']}/{record['epochs_run']})"
+        )
+    elif status == COMPLETED:
         detail = (
             f"test {record['metric']} {_fmt(record['test_metric'])} "
             f"(best epoch {record['best_epoch']}/{record['epochs_run']})"
@@ -118,6 +125,12 @@ def summary_lines(summary):
             f"build {t.get('build_s', 0):.2f}s, "
             f"evaluate {t.get('evaluate_s', 0):.2f}s, write "
             f"{t.get('write_s', 0):.2f}s; fit {summary.fit_s:.1f}s)."
+        )
+    if getattr(summary, "n_untuned", 0):
+        lines.append(
+            f"{summary.n_untuned} (task, activation) pairs wait for their "
+            "learning rate: a tuning trial failed or was not run "
+            "(--max-trials); run again to finish them."
         )
     if summary.resume_line:
         lines.insert(0, summary.resume_line)

@@ -4,10 +4,19 @@ The engine's entry point, shared by both faces (``reluplug-bench run`` and
 ``reluplug.bench.compare``). It expands the suite into trial specs, skips
 the finished ones found in the run folder, hands the rest to an executor
 (``engine.executors``) and writes each record as it comes back.
+
+A suite with ``[tuning]`` runs in two phases through the same executor:
+its tuning trials first (``Suite.expand_tuning``), then, with the learning
+rate chosen per (task, activation) from their validation metrics
+(``suite.tuning.decide``, written to ``tuning.csv``), its evaluation
+trials. A pair whose tuning trials have not all finished (a failed trial,
+``max_trials``) keeps its evaluation trials for a later run.
 """
 
+import csv
 import dataclasses
 import fnmatch
+import io
 import os
 import time
 
@@ -15,7 +24,9 @@ from reluplug._validation import did_you_mean
 from reluplug.bench.engine.environment import environment
 from reluplug.bench.engine.executors import make_executor
 from reluplug.bench.store import RunStore
+from reluplug.bench.store import atomic_write
 from reluplug.bench.suite import schema
+from reluplug.bench.suite import tuning
 from reluplug.bench.suite.config import ConfigError
 
 DONE = schema.DONE
@@ -107,6 +118,8 @@ class RunSummary:
     n_kept: int = 0
     n_added: int = 0
     n_left_out: int = 0
+    n_tuning: int = 0
+    n_untuned: int = 0
 
     @property
     def overhead_fraction(self):
@@ -244,37 +257,57 @@ def run_suite(
             reporter.retry(spec, error, attempt, retries)
 
     t_run = time.perf_counter()
-    specs = suite.expand()
-    ids = [s.trial_id for s in specs]
+    tune_specs = suite.expand_tuning()
+    tune_ids = [s.trial_id for s in tune_specs]
     store = RunStore(out)
     previous = store.prepare(suite, overwrite=overwrite)
     on_disk = set(store.trial_ids_on_disk())
     store.write_suite(suite)
     env = environment()[:2]
-    store.write_manifest(suite, ids, previous, environment=env)
 
     groups = {}
     done = set()
-    by_id = {s.trial_id: s for s in specs}
-    for record in store.records(ids):
-        if by_id[record["trial_id"]].rename(record):
-            store.write_trial(record)  # the suite renamed it: same training
-        check_identical(groups, record)
-        if record["status"] in DONE:
-            done.add(record["trial_id"])
+    tune_done = _load(store, tune_specs, groups, done)
+    chosen = _decide(suite, tune_done)[0]
+    specs = suite.expand(chosen)
+    ids = [s.trial_id for s in specs]
+    store.write_manifest(suite, ids, previous, environment=env)
+    _load(store, specs, groups, done)
+
+    kept_pairs = _kept_pairs(suite, selection)
+    tune_pending = [
+        s
+        for s in tune_specs
+        if (s.label, s.activation) in kept_pairs and s.trial_id not in done
+    ]
     pending = [s for s in specs if selection.keep(s) and s.trial_id not in done]
-    n_skipped = sum(1 for s in specs if selection.keep(s)) - len(pending)
-    if selection.max_trials is not None:
-        pending = pending[: selection.max_trials]
+    n_kept_tune = sum(
+        1 for s in tune_specs if (s.label, s.activation) in kept_pairs
+    )
+    n_skipped = (
+        sum(1 for s in specs if selection.keep(s))
+        + n_kept_tune
+        - len(pending)
+        - len(tune_pending)
+    )
+    # Evaluation trials of pairs still being tuned: all pending now.
+    waiting = _n_waiting(suite, selection, chosen)
+    budget = selection.max_trials
+    if budget is not None:
+        tune_pending = tune_pending[:budget]
+        budget -= len(tune_pending)
+    n_expected = (
+        len(suite.expand(_any_rate(suite))) if suite.tuning else len(specs)
+    )
 
     counts = {}
     totals = {"wall": 0.0, "fit": 0.0, "write": 0.0}
     timings = {}
-    if reporter is not None:
-        reporter.start(len(specs), len(pending), n_skipped)
-    try:
-        trials = executor.map(pending, on_retry=on_retry, folders=folders)
-        for spec, record in trials:
+
+    def run(batch):
+        for spec, record in executor.map(
+            batch, on_retry=on_retry, folders=folders
+        ):
             t = time.perf_counter()
             store.write_trial(record)
             totals["write"] += time.perf_counter() - t
@@ -286,6 +319,34 @@ def run_suite(
             if reporter is not None:
                 reporter.trial(spec, record)
             check_identical(groups, record)
+            yield record
+
+    untuned = []
+    if reporter is not None:
+        n_pending = len(tune_pending) + len(pending) + waiting
+        if budget is not None:
+            n_pending = min(n_pending, selection.max_trials)
+        reporter.start(len(specs) + len(tune_specs), n_pending, n_skipped)
+    try:
+        if suite.tuning is not None:
+            for record in run(tune_pending):
+                if record["status"] in DONE:
+                    tune_done[record["trial_id"]] = record
+            chosen, rows = _decide(suite, tune_done)
+            atomic_write(
+                os.path.join(store.path, "tuning.csv"), _csv_text(rows)
+            )
+            untuned = sorted(kept_pairs - set(chosen))
+            specs = suite.expand(chosen)
+            ids = [s.trial_id for s in specs]
+            _load(store, specs, groups, done)
+            pending = [
+                s for s in specs if selection.keep(s) and s.trial_id not in done
+            ]
+        if budget is not None:
+            pending = pending[:budget]
+        for _ in run(pending):
+            pass
     finally:
         executor.close()
         if reporter is not None:
@@ -295,7 +356,7 @@ def run_suite(
     timings["write_s"] = totals["write"]
     return RunSummary(
         run_dir=store.path,
-        n_expected=len(specs),
+        n_expected=n_expected,
         n_skipped=n_skipped,
         n_run=sum(counts.values()),
         counts=counts,
@@ -308,5 +369,87 @@ def run_suite(
         resumed=previous is not None,
         n_kept=len(done),
         n_added=len(set(ids) - on_disk),
-        n_left_out=len(on_disk - set(ids)),
+        n_left_out=len(on_disk - set(ids) - set(tune_ids)),
+        n_tuning=len(tune_specs),
+        n_untuned=len(untuned),
     )
+
+
+def _load(store, specs, groups, done):
+    """Reads the finished records of ``specs`` from the run folder.
+
+    Renames a record the suite relabelled, runs the identical-init check,
+    adds the ids of done records to ``done``; returns ``{id: record}`` of
+    the done ones.
+    """
+    by_id = {s.trial_id: s for s in specs}
+    out = {}
+    for record in store.records(list(by_id)):
+        if by_id[record["trial_id"]].rename(record):
+            store.write_trial(record)  # the suite renamed it: same training
+        check_identical(groups, record)
+        if record["status"] in DONE:
+            done.add(record["trial_id"])
+            out[record["trial_id"]] = record
+    return out
+
+
+def _pairs(suite):
+    return [(t.label, a.label) for t in suite.tasks for a in suite.activations]
+
+
+def _any_rate(suite):
+    """A placeholder rate for every pair (to list evaluation trials before
+    the choice; their ids are not used)."""
+    return {pair: suite.tuning.learning_rate[0] for pair in _pairs(suite)}
+
+
+def _kept_pairs(suite, selection):
+    """(task, activation) pairs with an evaluation trial the selection
+    keeps: their tuning trials run (whatever the seed filter says)."""
+    if suite.tuning is None:
+        return set()
+    return {
+        (s.label, s.activation)
+        for s in suite.expand(_any_rate(suite))
+        if selection.keep(s)
+    }
+
+
+def _n_waiting(suite, selection, chosen):
+    """Evaluation trials the selection keeps whose rate is not chosen yet."""
+    if suite.tuning is None:
+        return 0
+    return sum(
+        1
+        for s in suite.expand(_any_rate(suite))
+        if selection.keep(s) and (s.label, s.activation) not in chosen
+    )
+
+
+def _decide(suite, records):
+    """``tuning.decide`` over the suite's pairs (nothing without tuning)."""
+    if suite.tuning is None:
+        return {}, []
+    return tuning.decide(list(records.values()), _pairs(suite), suite.tuning)
+
+
+def _csv_text(rows):
+    """``tuning.csv``: ``schema.TUNING_COLUMNS``, one row per (task,
+    activation, learning rate) of each decided pair."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(
+        buffer,
+        fieldnames=schema.TUNING_COLUMNS,
+        extrasaction="ignore",
+        lineterminator="\n",
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: "" if row.get(k) is None else row[k]
+                for k in schema.TUNING_COLUMNS
+            }
+        )
+    return buffer.getvalue()
