@@ -39,6 +39,8 @@ def compare(
     learning_rate=1e-3,
     early_stopping=False,
     jit_compile=False,
+    init="recommended",
+    tuning=None,
     monitors=False,
     problem=None,
     val_fraction=0.2,
@@ -80,9 +82,17 @@ def compare(
         seeds: list of distinct non-negative integers.
         out: the run folder (created; resumed if it holds this comparison).
         epochs, batch_size, optimizer, learning_rate, early_stopping,
-            jit_compile: the training recipe, as a suite's ``[training]``
-            table (``early_stopping``: False or ``{"patience": n,
-            "min_delta": x}``).
+            jit_compile, init: the training recipe, as a suite's
+            ``[training]`` table (``early_stopping``: False or
+            ``{"patience": n, "min_delta": x}``; ``init``:
+            ``"recommended"`` (each activation its paper's scheme),
+            ``"same"`` or an initializer name, see
+            ``reluplug.bench.suite.init_protocol``).
+        tuning: None, or a suite's ``[tuning]`` table as a dict:
+            ``{"learning_rate": [3e-4, 1e-3, 3e-3], "seeds": [1000, 1001]}``
+            chooses the learning rate per activation on the validation
+            split of the tuning seeds (then leave ``learning_rate`` at its
+            default; it is not used).
         monitors: as a suite's ``monitors`` (False, True or a dict).
         problem: ``"classification"`` (softmax output, integer labels,
             sparse cross-entropy, accuracy) or ``"regression"`` (MSE);
@@ -125,7 +135,10 @@ def compare(
         "learning_rate": learning_rate,
         "early_stopping": early_stopping or False,
         "jit_compile": jit_compile,
+        "init": init,
     }
+    if tuning is not None and learning_rate == 1e-3:
+        del training["learning_rate"]  # the default: tuning chooses it
     if isinstance(seeds, tuple):
         seeds = list(seeds)
     mapping = {
@@ -152,6 +165,8 @@ def compare(
     }
     if baseline is not None:
         mapping["baseline"] = baseline
+    if tuning is not None:
+        mapping["tuning"] = tuning
     _prepare_folder(out, overwrite, RunFolderError)
     fresh = not os.path.exists(os.path.join(out, _INPUTS))
     refs = _write_inputs(out, model_ref, model_or_builder, arrays)

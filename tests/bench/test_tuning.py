@@ -269,3 +269,45 @@ def test_the_choice_never_reads_test_labels(tmp_path):
     again = run_suite(suite, str(out))
     assert again.n_run == 0 and again.n_skipped == 6
     assert again.n_left_out == 0 and again.n_rows == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"init": "he"}, "Received: init='he'"),
+        (
+            {"tuning": {"learning_rate": [1e-3], "seeds": [0]}},
+            "Received: tuning.seeds=[0]",
+        ),
+        (
+            {"tuning": {"learning_rate": [1e-3]}, "learning_rate": 0.01},
+            "Received: learning_rate=0.01",
+        ),
+    ],
+)
+def test_compare_takes_init_and_tuning_keywords(tmp_path, kwargs, expected):
+    import keras
+    import numpy as np
+
+    from reluplug.bench import compare
+
+    model = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(4, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    rng = np.random.default_rng(0)
+    data = (rng.normal(size=(40, 2)).astype("float32"), rng.integers(0, 2, 40))
+    with pytest.raises(ValueError) as info:
+        compare(
+            model,
+            data,
+            ["relu"],
+            seeds=[0],
+            out=tmp_path / "out",
+            epochs=1,
+            **kwargs,
+        )
+    assert expected in str(info.value)
