@@ -12,9 +12,13 @@ against ``x`` from the right (NumPy rules). The layers in
 :mod:`reluplug.layers` own the weights and delegate here.
 """
 
+import functools
+
 from keras import backend
 from keras import ops
 from keras import random
+
+from reluplug import _fast
 
 __all__ = [
     "celu",
@@ -99,15 +103,19 @@ def _upstream(args, upstream):
     return upstream
 
 
-def _sum_to_param(values, param_shape):
+def _sum_to_param(values, param_shape, fused=False):
     """Sums ``values`` (shaped like ``x``) into a broadcast ``param_shape``.
 
-    The gradient of every broadcast parameter goes through here. When the
+    The gradient of every broadcast parameter goes through here.
+    ``fused=True`` (code compiled by XLA: JAX, the TensorFlow fast path) is
+    a plain ``sum``, which XLA computes from the fused elementwise loop
+    that produces ``values``. Otherwise (TensorFlow, op by op), when the
     summed axes are the leading ones (channels-last layouts: ``(C,)``,
     ``(1, 1, C)``, per element), the float32/float64 sum is a
     ``ones @ values`` matrix-vector product: TensorFlow's CPU column
     ``reduce_sum`` costs about as much as the rest of the PReLU backward
-    pass, the GEMV a fraction of it.
+    pass, the GEMV a fraction of it. (Under XLA the GEMV is the slow one:
+    it cannot fuse, so ``values`` is written out and read back.)
     """
     param_shape = tuple(param_shape)
     rank = len(values.shape)
@@ -118,7 +126,7 @@ def _sum_to_param(values, param_shape):
     count = len(axes)
     leading = axes == tuple(range(count)) and count < rank
     dtype = backend.standardize_dtype(values.dtype)
-    if leading and dtype in ("float32", "float64"):
+    if not fused and leading and dtype in ("float32", "float64"):
         size = 1
         for dim in param_shape:
             size *= dim
@@ -128,25 +136,63 @@ def _sum_to_param(values, param_shape):
     return ops.reshape(ops.sum(values, axis=axes, keepdims=True), param_shape)
 
 
-def _prelu_custom_gradient(x, alpha):
-    @ops.custom_gradient
-    def _prelu(x, alpha):
-        # The local slope, f'(x), kept for the backward pass: the output and
-        # dx are then one multiplication each, and x * 1 = x, u * 1 = u
-        # exactly, so both equal where(x >= 0, x, alpha * x) (and its
-        # gradient) bit for bit.
-        slope = ops.where(ops.greater_equal(x, 0), _const(1, x), alpha)
-        out = x * slope
+@functools.cache
+def _fused(backward):
+    """``backward`` for code that XLA compiles (one object per function,
+    so the fast path compiles it once)."""
+    return functools.partial(backward, fused=True)
 
+
+def _with_gradient(name, forward, backward, x, *params, compile_forward=True):
+    """``forward(x, *params)`` differentiated by ``backward``.
+
+    ``backward(upstream, x, *params, fused)`` returns the gradient of every
+    argument from the inputs alone (nothing is kept from the forward pass:
+    an elementwise recomputation is cheaper than writing and reading back a
+    saved tensor, and XLA fuses it into the backward loop). On TensorFlow,
+    unless disabled, both run as compiled XLA functions
+    (:mod:`reluplug._fast`); the ``keras.ops.custom_gradient`` below is the
+    reference, and the path on JAX.
+    """
+    if _fast.applies():
+        return _fast.apply(
+            name,
+            forward,
+            _fused(backward),
+            x,
+            *params,
+            compile_forward=compile_forward,
+        )
+    fused = backend.backend() == "jax"
+
+    @ops.custom_gradient
+    def _activation(x, *params):
         def grad(*args, upstream=None):
             upstream = _upstream(args, upstream)
-            # x * [x < 0] as minimum(x, 0): one pass, no zeros tensor.
-            dalpha = upstream * ops.minimum(x, _const(0, x))
-            return upstream * slope, _sum_to_param(dalpha, alpha.shape)
+            return tuple(backward(upstream, x, *params, fused=fused))
 
-        return out, grad
+        return forward(x, *params), grad
 
-    return _prelu(x, alpha)
+    return _activation(x, *params)
+
+
+def _prelu_slope(x, alpha):
+    # f'(x): x * 1 = x and u * 1 = u exactly, so the output and dx below
+    # equal where(x >= 0, x, alpha * x) (and its gradient) bit for bit.
+    return ops.where(ops.greater_equal(x, 0), _const(1, x), alpha)
+
+
+def _prelu_forward(x, alpha):
+    return x * _prelu_slope(x, alpha)
+
+
+def _prelu_backward(upstream, x, alpha, fused=False):
+    # x * [x < 0] as minimum(x, 0): one pass, no zeros tensor.
+    dalpha = upstream * ops.minimum(x, _const(0, x))
+    return (
+        upstream * _prelu_slope(x, alpha),
+        _sum_to_param(dalpha, alpha.shape, fused),
+    )
 
 
 def prelu(x, alpha):
@@ -157,14 +203,17 @@ def prelu(x, alpha):
 
     ``alpha`` must broadcast against ``x`` from the right and have at most
     ``ndim(x)`` dimensions. On the TensorFlow and JAX backends the gradient is
-    written by hand: the forward pass keeps the slope ``f'(x)``, so ``dx`` is
-    one multiplication and ``d alpha`` one multiplication and a sum, far
-    fewer passes over memory than autodiff of ``relu(x) - alpha * relu(-x)``.
+    written by hand: ``dx`` is one multiplication and ``d alpha`` one
+    multiplication and a sum, far fewer passes over memory than autodiff of
+    ``relu(x) - alpha * relu(-x)``; on TensorFlow both passes run as small
+    XLA functions (:mod:`reluplug._fast`).
     """
     x = ops.convert_to_tensor(x)
     alpha = ops.convert_to_tensor(alpha, dtype=x.dtype)
     if _custom_gradient_applies(x, alpha):
-        return _prelu_custom_gradient(x, alpha)
+        return _with_gradient(
+            "prelu", _prelu_forward, _prelu_backward, x, alpha
+        )
     return ops.where(ops.greater_equal(x, 0), x, alpha * x)
 
 
@@ -232,24 +281,17 @@ SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 
 
-def _selu_custom_gradient(x):
-    @ops.custom_gradient
-    def _selu(x):
-        out = ops.selu(x)
+def _selu_forward(x):
+    return ops.selu(x)
 
-        def grad(*args, upstream=None):
-            upstream = _upstream(args, upstream)
-            negative = _const(SELU_SCALE * SELU_ALPHA, x) * ops.exp(
-                ops.minimum(x, _const(0, x))
-            )
-            slope = ops.where(
-                ops.greater(x, 0), _const(SELU_SCALE, x), negative
-            )
-            return upstream * slope
 
-        return out, grad
-
-    return _selu(x)
+def _selu_backward(upstream, x, fused=False):
+    del fused  # No parameters to sum.
+    negative = _const(SELU_SCALE * SELU_ALPHA, x) * ops.exp(
+        ops.minimum(x, _const(0, x))
+    )
+    slope = ops.where(ops.greater(x, 0), _const(SELU_SCALE, x), negative)
+    return (upstream * slope,)
 
 
 def selu(x):
@@ -261,40 +303,51 @@ def selu(x):
     Derivative: ``scale`` for ``x > 0``, ``scale * alpha * exp(x)`` for
     ``x <= 0`` (as ``torch.nn.SELU``). Uses the fused ``keras.ops.selu``
     kernel. On TensorFlow the gradient is written by hand: TensorFlow's
-    fused ``SeluGrad`` picks the side from the rounded *output*, so at
-    ``x = 0`` and ``x = -1e-30`` (whose float32 output is 0) it returns
-    ``scale`` instead of ``scale * alpha``; this one picks it from ``x``.
-    JAX and PyTorch differentiate ``keras.ops.selu`` exactly so already.
+    fused ``SeluGrad`` picks the side from the rounded *output*, and its
+    ``Selu`` kernel computes ``exp(x) - 1``, which is 0 for
+    ``-3e-8 < x <= 0`` in float32, so there (and at ``x = 0``) it returns
+    ``scale`` instead of ``scale * alpha``; this one picks it from ``x``. The
+    hand-written gradient runs as one XLA function (:mod:`reluplug._fast`),
+    as fast as ``SeluGrad``. JAX and PyTorch differentiate
+    ``keras.ops.selu`` exactly so already.
+
+    Subnormal inputs (``0 < |x| <`` the smallest normal number: 1.2e-38 in
+    float32 and bfloat16, 2.2e-308 in float64): CPUs running TensorFlow or
+    XLA read them as zero (denormals-are-zero), so their derivative is
+    ``scale * alpha``, the ``x <= 0`` side, whatever their sign, and their
+    output is 0. float16 has no such range here (it is computed in float32,
+    where its subnormals are normal numbers).
     """
     x = ops.convert_to_tensor(x)
     if backend.backend() == "tensorflow":
-        return _selu_custom_gradient(x)
+        return _with_gradient(
+            "selu", _selu_forward, _selu_backward, x, compile_forward=False
+        )
     return ops.selu(x)
 
 
-def _pelu_custom_gradient(x, alpha, beta):
-    @ops.custom_gradient
-    def _pelu(x, alpha, beta):
-        positive = ops.greater_equal(x, 0)
-        scaled = x / beta
-        # minimum(x, 0) / beta, reusing x / beta: 0 where x >= 0.
-        exponent = ops.where(positive, _const(0, x), scaled)
-        saturation = ops.expm1(exponent)
-        out = ops.where(positive, (alpha / beta) * x, alpha * saturation)
+def _pelu_exponent(x, beta):
+    # x / beta, and minimum(x, 0) / beta reusing it: 0 where x >= 0.
+    positive = ops.greater_equal(x, 0)
+    scaled = x / beta
+    return positive, scaled, ops.where(positive, _const(0, x), scaled)
 
-        def grad(*args, upstream=None):
-            upstream = _upstream(args, upstream)
-            # f'(x) = (alpha / beta) * exp(exponent): exp(0) = 1 for x >= 0.
-            dx = upstream * ((alpha / beta) * ops.exp(exponent))
-            # df/dalpha = x / beta or exp(x / beta) - 1.
-            dalpha = upstream * ops.where(positive, scaled, saturation)
-            # df/dbeta = -f'(x) * x / beta on both sides.
-            dbeta = -_sum_to_param(dx * scaled, beta.shape)
-            return dx, _sum_to_param(dalpha, alpha.shape), dbeta
 
-        return out, grad
+def _pelu_forward(x, alpha, beta):
+    positive, _, exponent = _pelu_exponent(x, beta)
+    saturation = ops.expm1(exponent)
+    return ops.where(positive, (alpha / beta) * x, alpha * saturation)
 
-    return _pelu(x, alpha, beta)
+
+def _pelu_backward(upstream, x, alpha, beta, fused=False):
+    positive, scaled, exponent = _pelu_exponent(x, beta)
+    # f'(x) = (alpha / beta) * exp(exponent): exp(0) = 1 for x >= 0.
+    dx = upstream * ((alpha / beta) * ops.exp(exponent))
+    # df/dalpha = x / beta or exp(x / beta) - 1.
+    dalpha = upstream * ops.where(positive, scaled, ops.expm1(exponent))
+    # df/dbeta = -f'(x) * x / beta on both sides.
+    dbeta = -_sum_to_param(dx * scaled, beta.shape, fused)
+    return dx, _sum_to_param(dalpha, alpha.shape, fused), dbeta
 
 
 def pelu(x, alpha, beta):
@@ -307,56 +360,59 @@ def pelu(x, alpha, beta):
     ``(alpha / beta) * exp(x / beta)`` for ``x < 0``; with respect to
     ``alpha``: ``x / beta`` or ``exp(x / beta) - 1``; with respect to
     ``beta``: ``-f'(x) * x / beta``. On TensorFlow and JAX the gradient is
-    written by hand (autodiff differentiates both branches of the ``where``).
+    written by hand (autodiff differentiates both branches of the
+    ``where``); on TensorFlow both passes run as small XLA functions
+    (:mod:`reluplug._fast`).
     """
     x = ops.convert_to_tensor(x)
     alpha = ops.cast(alpha, x.dtype)
     beta = ops.cast(beta, x.dtype)
     if _custom_gradient_applies(x, alpha, beta):
-        return _pelu_custom_gradient(x, alpha, beta)
+        return _with_gradient(
+            "pelu", _pelu_forward, _pelu_backward, x, alpha, beta
+        )
     negative = alpha * ops.expm1(_minimum(x, _const(0, x)) / beta)
     return ops.where(ops.greater_equal(x, 0), (alpha / beta) * x, negative)
 
 
-def _srelu_custom_gradient(x, t_left, a_left, t_right, a_right):
-    @ops.custom_gradient
-    def _srelu(x, t_left, a_left, t_right, a_right):
-        right = ops.greater_equal(x, t_right)
-        left = ops.less_equal(x, t_left)
-        # One form for all three pieces: t + slope * (x - t), with t = x and
-        # slope = 1 in the middle (x + 1 * 0 = x).
-        joint = ops.where(right, t_right, ops.where(left, t_left, x))
-        slope = ops.where(right, a_right, ops.where(left, a_left, _const(1, x)))
-        offset = x - joint
-        out = joint + slope * offset
+def _srelu_pieces(x, t_left, a_left, t_right, a_right):
+    right = ops.greater_equal(x, t_right)
+    left = ops.less_equal(x, t_left)
+    # One form for all three pieces: t + slope * (x - t), with t = x and
+    # slope = 1 in the middle (x + 1 * 0 = x).
+    joint = ops.where(right, t_right, ops.where(left, t_left, x))
+    slope = ops.where(right, a_right, ops.where(left, a_left, _const(1, x)))
+    return right, joint, slope
 
-        def grad(*args, upstream=None):
-            upstream = _upstream(args, upstream)
-            dx = upstream * slope
-            zero = _const(0, x)
-            # df/da = x - t on its side (offset is 0 in the middle and at a
-            # joint), df/dt = 1 - a on its side (0 in the middle). `right`
-            # splits each, as in the forward pass. offset is infinite at
-            # x = +-inf, so df/da takes two `where`s (the other side gets 0,
-            # not inf - inf); df/dt is finite, and its left part is the rest
-            # by a subtraction, exact (v - v = 0, v - 0 = v) and cheaper.
-            d_slope = upstream * offset
-            da_right = ops.where(right, d_slope, zero)
-            da_left = ops.where(right, zero, d_slope)
-            d_joint = upstream - dx
-            dt_right = ops.where(right, d_joint, zero)
-            dt_left = d_joint - dt_right
-            return (
-                dx,
-                _sum_to_param(dt_left, t_left.shape),
-                _sum_to_param(da_left, a_left.shape),
-                _sum_to_param(dt_right, t_right.shape),
-                _sum_to_param(da_right, a_right.shape),
-            )
 
-        return out, grad
+def _srelu_forward(x, t_left, a_left, t_right, a_right):
+    _, joint, slope = _srelu_pieces(x, t_left, a_left, t_right, a_right)
+    return joint + slope * (x - joint)
 
-    return _srelu(x, t_left, a_left, t_right, a_right)
+
+def _srelu_backward(upstream, x, t_left, a_left, t_right, a_right, fused=False):
+    right, joint, slope = _srelu_pieces(x, t_left, a_left, t_right, a_right)
+    dx = upstream * slope
+    zero = _const(0, x)
+    # df/da = x - t on its side (x - joint is 0 in the middle and at a
+    # joint), df/dt = 1 - a on its side (0 in the middle). `right` splits
+    # each, as in the forward pass. x - joint is infinite at x = +-inf, so
+    # df/da takes two `where`s (the other side gets 0, not inf - inf);
+    # df/dt is finite, and its left part is the rest by a subtraction,
+    # exact (v - v = 0, v - 0 = v) and cheaper.
+    d_slope = upstream * (x - joint)
+    da_right = ops.where(right, d_slope, zero)
+    da_left = ops.where(right, zero, d_slope)
+    d_joint = upstream - dx
+    dt_right = ops.where(right, d_joint, zero)
+    dt_left = d_joint - dt_right
+    return (
+        dx,
+        _sum_to_param(dt_left, t_left.shape, fused),
+        _sum_to_param(da_left, a_left.shape, fused),
+        _sum_to_param(dt_right, t_right.shape, fused),
+        _sum_to_param(da_right, a_right.shape, fused),
+    )
 
 
 def srelu(x, t_left, a_left, t_right, a_right):
@@ -370,15 +426,20 @@ def srelu(x, t_left, a_left, t_right, a_right):
     Derivative: ``a_right`` for ``x > t_right``, ``1`` in between,
     ``a_left`` for ``x < t_left``. On TensorFlow and JAX the gradient is
     written by hand; the ``maximum`` stays outside it, so autodiff routes
-    the ``t_right`` gradient to ``t_left`` where ``t_left > t_right``.
+    the ``t_right`` gradient to ``t_left`` where ``t_left > t_right``. On
+    TensorFlow both passes run as small XLA functions
+    (:mod:`reluplug._fast`).
     """
     x = ops.convert_to_tensor(x)
     t_left = ops.cast(t_left, x.dtype)
     a_left = ops.cast(a_left, x.dtype)
     t_right = _maximum(ops.cast(t_right, x.dtype), t_left)
     a_right = ops.cast(a_right, x.dtype)
-    if _custom_gradient_applies(x, t_left, a_left, t_right, a_right):
-        return _srelu_custom_gradient(x, t_left, a_left, t_right, a_right)
+    params = (t_left, a_left, t_right, a_right)
+    if _custom_gradient_applies(x, *params):
+        return _with_gradient(
+            "srelu", _srelu_forward, _srelu_backward, x, *params
+        )
     right = t_right + a_right * (x - t_right)
     left = t_left + a_left * (x - t_left)
     return ops.where(
