@@ -65,6 +65,7 @@ from reluplug.bench.suite import init_protocol
 from reluplug.bench.suite import schema
 from reluplug.bench.suite import tuning
 from reluplug.bench.suite.resources import Resources
+from reluplug.bench.suite.resources import check_memory
 from reluplug.bench.suite.schema import OPTIMIZERS
 from reluplug.bench.suite.tuning import Tuning
 
@@ -867,16 +868,30 @@ def _training(check, table):
 
 
 def _resources(check, table):
-    """``[resources]``: CPUs and GPUs per trial (see ``resources.py``)."""
+    """``[resources]``: CPUs and GPUs per trial, memory of a population
+    program (see ``resources.py``)."""
     check.table(table, "resources")
-    check.keys(table, "resources", required=(), optional=("cpus", "gpus"))
+    check.keys(
+        table, "resources", required=(), optional=("cpus", "gpus", "memory")
+    )
     cpus = check.number(
         table.get("cpus", 1), "resources.cpus", low=0, low_open=True
     )
     gpus = check.number(table.get("gpus", 0), "resources.gpus", low=0)
+    memory = table.get("memory")
+    if memory is not None:
+        try:
+            memory = check_memory(memory, "resources.memory")
+        except ValueError:
+            check.fail(
+                "resources.memory",
+                'must be bytes > 0 or a string such as "4GB"',
+                memory,
+            )
     return Resources(
         cpus=int(cpus) if cpus.is_integer() else cpus,
         gpus=int(gpus) if gpus.is_integer() else gpus,
+        memory=memory,
     )
 
 

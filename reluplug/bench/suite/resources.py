@@ -5,6 +5,9 @@ A suite asks for resources per trial::
     [resources]
     cpus = 1      # CPU cores per trial (> 0; Ray accepts fractions)
     gpus = 0      # GPUs per trial (>= 0; a Ray scheduling request)
+    memory = "4GB"  # population engine: memory for the members of one
+                    # program (bytes, or "512MB", "4GiB"; default: a
+                    # quarter of the free memory)
 
 Ray schedules each trial with ``num_cpus=cpus, num_gpus=gpus``; the
 ``processes`` executor starts ``cpu_count // cpus`` workers by default. In
@@ -36,10 +39,14 @@ class Resources:
     Attributes:
         cpus: CPU cores per trial (> 0). Defaults to ``1``.
         gpus: GPUs per trial (>= 0). Defaults to ``0``.
+        memory: bytes the population engine may use for the members of
+            one program (a larger cell runs in chunks), or None for a
+            quarter of the free memory. Defaults to ``None``.
     """
 
     cpus: float = 1
     gpus: float = 0
+    memory: int | None = None
 
     @property
     def threads(self):
@@ -50,7 +57,7 @@ class Resources:
         """A copy with ``cpus``/``gpus`` replaced where not None (checked)."""
         cpus = self.cpus if cpus is None else check_cpus(cpus, "--cpus")
         gpus = self.gpus if gpus is None else check_gpus(gpus, "--gpus")
-        return Resources(cpus=cpus, gpus=gpus)
+        return Resources(cpus=cpus, gpus=gpus, memory=self.memory)
 
 
 def _number(value):
@@ -76,6 +83,41 @@ def check_gpus(value, name):
             f"Received: {name}={value!r}"
         )
     return int(value) if float(value).is_integer() else float(value)
+
+
+_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def check_memory(value, name):
+    """Bytes from ``value`` (an integer > 0, or a string such as ``"512MB"``
+    or ``"4 GiB"``), else ``ValueError`` naming ``name``."""
+    number, unit = value, "b"
+    if isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(digits) :] or "b"
+        try:
+            number = float(digits)
+        except ValueError:
+            number = None
+    ok = _number(number) and number > 0 and unit in _UNITS
+    if not ok:
+        raise ValueError(
+            f"`{name}` (memory of one population program) must be a number "
+            f"of bytes > 0 or a string with a unit {sorted(_UNITS)}, such "
+            f'as "4GB". Received: {name}={value!r}'
+        )
+    return int(number * _UNITS[unit])
 
 
 def thread_env(threads, environ=None):
