@@ -30,6 +30,8 @@ RUN_COLUMNS = list(schema.RUN_COLUMNS) + [
     "n_train",
     "n_test",
     "test_sha256",
+    "init",
+    "learning_rate",
 ]
 HISTORY_COLUMNS = list(schema.HISTORY_COLUMNS)
 MONITOR_COLUMNS = list(schema.MONITOR_COLUMNS)
@@ -143,7 +145,9 @@ def runs_frame(records):
     `final_dead_fraction` / `final_inactive_fraction` come from the last
     epoch of the history (NaN when monitors were off). `resplit`, `n_train`,
     `n_test` and `test_sha256` come from the record's `splits` (False / NaN /
-    None for records written before they existed).
+    None for records written before they existed); `init` is the trial's
+    initialisation scheme (`"same"` for records from before the protocol)
+    and `learning_rate` the rate it trained with.
 
     Args:
         records: Trial dicts as read by `read_trials`.
@@ -166,6 +170,10 @@ def runs_frame(records):
         row["n_train"] = splits.get("n_train")
         row["n_test"] = splits.get("n_test")
         row["test_sha256"] = splits.get("test_sha256")
+        # The initialisation scheme ("same" before the protocol existed)
+        # and the learning rate trained with (chosen, under [tuning]).
+        row["init"] = rec.get("init", "same")
+        row["learning_rate"] = (rec.get("training") or {}).get("learning_rate")
         rows.append(row)
     df = pd.DataFrame(rows, columns=RUN_COLUMNS)
     for col in _NUMERIC_RUN:
