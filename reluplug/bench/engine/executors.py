@@ -15,6 +15,11 @@ a fresh process, then recorded as ``failed`` with the cause
 ``OutOfMemoryError``, ... for Ray); the run goes on. An exception inside a
 trial is not retried: ``run_trial`` records it.
 
+Engines. Executors run *jobs* (``engine.jobs``): one trial with the fit
+engine, one cell (the trials that differ only in seed) with the population
+engine, whose workers run the JAX backend (``KERAS_BACKEND=jax``). A job
+whose worker dies is retried whole.
+
 Each record gets ``attempts`` (1, or 2 after a retry) and ``worker``
 (executor, host, process id, threads; the Ray node id), which differ
 between executors; everything else in it does not.
@@ -31,11 +36,10 @@ import socket
 import tempfile
 import time
 
+from reluplug.bench.engine import jobs
 from reluplug.bench.engine import shipping
 from reluplug.bench.engine.fit import base_record
 from reluplug.bench.engine.fit import error_info
-from reluplug.bench.engine.fit import run_trial
-from reluplug.bench.engine.fit import run_trial_dict
 from reluplug.bench.suite import schema
 from reluplug.bench.suite.config import ConfigError
 from reluplug.bench.suite.resources import Resources
@@ -103,20 +107,38 @@ class SequentialExecutor:
 
     name = "sequential"
 
-    def __init__(self, resources=None, retries=1):
+    def __init__(self, resources=None, retries=1, engine="fit"):
         self.resources = resources or Resources()
         self.retries = retries
+        self.engine = engine
+        self._jax = None
 
     def map(self, specs, *, on_retry=None, folders=()):
-        """Yields ``(spec, record)`` in order."""
-        for spec in specs:
-            record = run_trial(spec)
-            record["attempts"] = 1
-            record["worker"] = worker_info(self.name, None)
-            yield spec, record
+        """Yields ``(spec, record)`` in order.
+
+        The population engine needs the JAX backend: under another one,
+        its cells run one after the other in one JAX worker process.
+        """
+        import keras
+
+        if jobs.worker_env(self.engine) and keras.backend.backend() != "jax":
+            self._jax = ProcessExecutor(
+                1, self.resources, self.retries, engine=self.engine
+            )
+            yield from self._jax.map(specs, on_retry=on_retry)
+            return
+        memory = getattr(self.resources, "memory", None)
+        for job in jobs.make_jobs(specs, self.engine, memory):
+            for spec, record in zip(job.specs, jobs.run_payload(job.payload)):
+                record["attempts"] = 1
+                record["worker"] = worker_info(self.name, None)
+                yield spec, record
 
     def close(self):
-        """Nothing to release."""
+        """Stops the JAX worker process, if one was started."""
+        if self._jax is not None:
+            self._jax.close()
+            self._jax = None
 
 
 @contextlib.contextmanager
@@ -144,20 +166,22 @@ def _process_main(conn, threads):
             return
         if message is None:
             return
-        record = run_trial_dict(message)
-        record["worker"] = worker_info("processes", threads)
-        conn.send(record)
+        records = jobs.run_payload(message)
+        for record in records:
+            record["worker"] = worker_info("processes", threads)
+        conn.send(records)
 
 
 class _Process:
     """One worker process of ``ProcessExecutor`` and its pipe."""
 
-    def __init__(self, context, threads):
+    def __init__(self, context, threads, env=None):
         self.conn, child = context.Pipe()
         self.process = context.Process(
             target=_process_main, args=(child, threads), daemon=True
         )
-        with _environ(thread_env(threads)):  # before TF/JAX are imported
+        env = {**thread_env(threads), **(env or {})}
+        with _environ(env):  # before TF/JAX are imported
             self.process.start()
         child.close()
 
@@ -191,11 +215,12 @@ class ProcessExecutor:
 
     name = "processes"
 
-    def __init__(self, workers=None, resources=None, retries=1):
+    def __init__(self, workers=None, resources=None, retries=1, engine="fit"):
         self.resources = resources or Resources()
         default = max(1, int((os.cpu_count() or 1) // self.resources.cpus))
         self.workers = workers or default
         self.retries = retries
+        self.engine = engine
         self._processes = []
         self._idle = []  # kept between map() calls (tuning, then evaluation)
 
@@ -203,23 +228,26 @@ class ProcessExecutor:
         """Yields ``(spec, record)`` as trials finish."""
         context = multiprocessing.get_context("spawn")
         threads = self.resources.threads
-        queue = collections.deque((spec, 1) for spec in specs)
+        memory = getattr(self.resources, "memory", None)
+        todo = jobs.make_jobs(specs, self.engine, memory)
+        queue = collections.deque((job, 1) for job in todo)
         idle, busy = self._idle, {}
         while queue or busy:
             while queue and len(busy) < self.workers:
                 if idle:
                     worker = idle.pop()
                 else:
-                    worker = _Process(context, threads)
+                    env = jobs.worker_env(self.engine)
+                    worker = _Process(context, threads, env)
                     self._processes.append(worker)
-                spec, attempt = queue.popleft()
+                job, attempt = queue.popleft()
                 try:
-                    worker.conn.send(spec.to_dict())
+                    worker.conn.send(job.payload)
                 except OSError:  # died while idle: not the trial's fault
                     self._discard(worker)
-                    queue.appendleft((spec, attempt))
+                    queue.appendleft((job, attempt))
                     continue
-                busy[worker] = (spec, attempt)
+                busy[worker] = (job, attempt)
             waitables = [w.conn for w in busy] + [
                 w.process.sentinel for w in busy
             ]
@@ -227,30 +255,33 @@ class ProcessExecutor:
             for worker in list(busy):
                 if not ready & {worker.conn, worker.process.sentinel}:
                     continue
-                spec, attempt = busy.pop(worker)
-                record = None
+                job, attempt = busy.pop(worker)
+                records = None
                 try:
                     if worker.conn.poll():
-                        record = worker.conn.recv()
+                        records = worker.conn.recv()
                 except (EOFError, OSError):
-                    record = None
-                if record is not None:
+                    records = None
+                if records is not None:
                     if worker.process.is_alive():
                         idle.append(worker)
                     else:
                         self._discard(worker)
-                    record["attempts"] = attempt
-                    yield spec, record
+                    for spec, record in zip(job.specs, records):
+                        record["attempts"] = attempt
+                        yield spec, record
                     continue
                 worker.process.join()
                 cause = _death_cause(worker.process)
                 self._discard(worker)
                 if attempt <= self.retries:
                     if on_retry is not None:
-                        on_retry(spec, cause, attempt)
-                    queue.appendleft((spec, attempt + 1))
+                        for spec in job.specs:
+                            on_retry(spec, cause, attempt)
+                    queue.appendleft((job, attempt + 1))
                 else:
-                    yield spec, failed_record(spec, cause, attempt)
+                    for spec in job.specs:
+                        yield spec, failed_record(spec, cause, attempt)
 
     def _discard(self, worker):
         worker.stop(timeout=1.0)
@@ -267,16 +298,24 @@ class ProcessExecutor:
         self._idle.clear()
 
 
-def _ray_trial(spec_dict, worker_paths, threads):
-    """A trial as a Ray task: ships files in, the record back."""
+def _ray_trial(payload, worker_paths, threads):
+    """A job (a trial or a cell) as a Ray task: ships files in, the
+    records back."""
     import ray
 
     threads = cap_threads(threads)  # as the backend reports it
-    local, back = shipping.localize(spec_dict, worker_paths)
-    record = shipping.restore(run_trial_dict(local), back)
+    shipped = [
+        shipping.localize(d, worker_paths) for d in jobs.spec_dicts(payload)
+    ]
+    local = jobs.with_spec_dicts(payload, [d for d, _ in shipped])
+    records = [
+        shipping.restore(record, back)
+        for record, (_, back) in zip(jobs.run_payload(local), shipped)
+    ]
     node = ray.get_runtime_context().get_node_id()
-    record["worker"] = worker_info("ray", threads, node_id=node)
-    return record
+    for record in records:
+        record["worker"] = worker_info("ray", threads, node_id=node)
+    return records
 
 
 def _import_ray():
@@ -314,8 +353,16 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, workers=None, resources=None, retries=1, address=None):
+    def __init__(
+        self,
+        workers=None,
+        resources=None,
+        retries=1,
+        address=None,
+        engine="fit",
+    ):
         self.resources = resources or Resources()
+        self.engine = engine
         self.workers = workers
         self.retries = retries
         self.address = address
@@ -395,6 +442,7 @@ class RayExecutor:
         paths = plan.stage(folder) if folder else {}
         env = plan.runtime_env(folder)
         env["env_vars"] = thread_env(self.resources.threads, environ={})
+        env["env_vars"].update(jobs.worker_env(self.engine))
         if not self.resources.gpus:  # Ray leaves GPUs visible to such tasks
             env["env_vars"]["CUDA_VISIBLE_DEVICES"] = ""
         self._shipped_files = [path for _, path, _ in plan.files]
@@ -426,7 +474,9 @@ class RayExecutor:
             for n in _RAY_DIED
             if hasattr(ray.exceptions, n)
         )
-        queue = collections.deque((spec, 1) for spec in specs)
+        memory = getattr(self.resources, "memory", None)
+        todo = jobs.make_jobs(specs, self.engine, memory)
+        queue = collections.deque((job, 1) for job in todo)
         pending = self._pending
         while queue or pending:
             while queue and (
@@ -434,28 +484,34 @@ class RayExecutor:
                 or self.address is None
                 or len(pending) < self.workers
             ):
-                spec, attempt = queue.popleft()
+                job, attempt = queue.popleft()
                 ref = remote.options(
-                    name=f"reluplug:{spec.title}", **options
-                ).remote(spec.to_dict(), paths, threads)
-                pending[ref] = (spec, attempt)
+                    name=f"reluplug:{job.title}", **options
+                ).remote(job.payload, paths, threads)
+                pending[ref] = (job, attempt)
             done, _ = ray.wait(list(pending), num_returns=1)
             for ref in done:
-                spec, attempt = pending.pop(ref)
+                job, attempt = pending.pop(ref)
                 try:
-                    record = ray.get(ref)
+                    records = ray.get(ref)
                 except died as error:
                     if attempt <= self.retries:
                         if on_retry is not None:
-                            on_retry(spec, error, attempt)
-                        queue.appendleft((spec, attempt + 1))
+                            for spec in job.specs:
+                                on_retry(spec, error, attempt)
+                        queue.appendleft((job, attempt + 1))
                         continue
-                    record = failed_record(spec, error, attempt)
+                    records = [
+                        failed_record(s, error, attempt) for s in job.specs
+                    ]
                 except ray.exceptions.RayError as error:
-                    record = failed_record(spec, error, attempt)
-                record["trial_id"] = spec.trial_id
-                record["attempts"] = attempt
-                yield spec, record
+                    records = [
+                        failed_record(s, error, attempt) for s in job.specs
+                    ]
+                for spec, record in zip(job.specs, records):
+                    record["trial_id"] = spec.trial_id
+                    record["attempts"] = attempt
+                    yield spec, record
 
     def close(self):
         """Cancels unfinished trials; stops Ray if this executor started it."""
@@ -477,7 +533,13 @@ class RayExecutor:
 
 
 def make_executor(
-    name, workers=None, *, resources=None, retries=1, ray_address=None
+    name,
+    workers=None,
+    *,
+    resources=None,
+    retries=1,
+    ray_address=None,
+    engine="fit",
 ):
     """An executor by name: ``sequential``, ``processes`` or ``ray``.
 
@@ -513,8 +575,9 @@ def make_executor(
             f"`--workers` must be an integer >= 1. Received: --workers="
             f"{workers!r}"
         )
+    jobs.check_engine(engine)
     if name == "sequential":
-        return SequentialExecutor(resources, retries)
+        return SequentialExecutor(resources, retries, engine)
     if name == "processes":
-        return ProcessExecutor(workers, resources, retries)
-    return RayExecutor(workers, resources, retries, ray_address)
+        return ProcessExecutor(workers, resources, retries, engine)
+    return RayExecutor(workers, resources, retries, ray_address, engine)

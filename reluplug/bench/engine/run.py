@@ -200,6 +200,7 @@ def run_suite(
     retries=1,
     ray_address=None,
     reporter=None,
+    engine="fit",
 ):
     """Runs (or resumes) ``suite`` into the folder ``out``.
 
@@ -221,6 +222,9 @@ def run_suite(
             ``[resources]``.
         retries: runs of a trial after its worker process died.
         ray_address: Ray cluster to join (``--executor ray`` only).
+        engine: ``"fit"`` (one ``model.fit`` per trial) or
+            ``"population"`` (each cell of seeds in one JAX program; see
+            ``engine.population``); used when ``executor`` is a name.
         reporter: object with ``start(n_total, n_pending, n_skipped)``,
             ``trial(spec, record)``, ``stop()`` and optionally
             ``retry(spec, error, attempt, retries)`` (progress display), or
@@ -244,6 +248,7 @@ def run_suite(
             resources=resources or getattr(suite, "resources", None),
             retries=retries,
             ray_address=ray_address,
+            engine=engine,
         )
     folders = (
         [os.path.dirname(os.path.abspath(suite.path))] if suite.path else []
