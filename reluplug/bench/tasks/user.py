@@ -178,10 +178,26 @@ def check_arrays(arrays, where):
     return arrays
 
 
+def is_one_hot(y):
+    """True for one-hot labels: shape (n, k >= 2), every entry 0 or 1 and
+    exactly one 1 per row (any numeric dtype)."""
+    if y.ndim != 2 or y.shape[1] < 2 or y.dtype.kind not in "iubf":
+        return False
+    return bool(np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1))
+
+
+def class_indices(y):
+    """Labels as class indices: one-hot rows -> their argmax, else ``y``."""
+    return np.argmax(y, axis=1) if is_one_hot(y) else y
+
+
 def infer_problem(arrays):
-    """``"classification"`` for integer labels, else ``"regression"``."""
+    """``"classification"`` for integer or one-hot labels, else
+    ``"regression"``."""
     y = arrays.get("y", arrays.get("y_train"))
-    return base.CLASSIFICATION if y.dtype.kind in "iub" else base.REGRESSION
+    if y.dtype.kind in "iub" or is_one_hot(y):
+        return base.CLASSIFICATION
+    return base.REGRESSION
 
 
 def _split_off(x, y, fraction, seed, stratify):
@@ -201,8 +217,15 @@ def make_splits(arrays, seed, problem, val_fraction, test_fraction):
 
     ``x``, ``y`` are split by seed; explicit ``x_train`` etc. are kept, and
     a missing validation or test split is split off the training data.
+    One-hot labels of a classification become class indices (the runner
+    trains with sparse categorical cross-entropy).
     """
     classify = problem == base.CLASSIFICATION
+    if classify:
+        arrays = {
+            k: class_indices(v) if k.startswith("y") else v
+            for k, v in arrays.items()
+        }
     if "x" in arrays:
         xtr, ytr, xva, yva, xte, yte = base.split(
             arrays["x"],
@@ -379,7 +402,9 @@ def check_fit(model, created, arrays, problem, val_fraction, test_fraction):
                 f"{key}.shape={arrays[key].shape}"
             )
     out_shape = tuple(model.outputs[0].shape[1:])
-    ys = [arrays[k] for k in ("y", "y_train", "y_val", "y_test") if k in arrays]
+    ys = {
+        k: arrays[k] for k in ("y", "y_train", "y_val", "y_test") if k in arrays
+    }
     if problem == base.CLASSIFICATION:
         _check_classification(model, arrays, ys, out_shape)
     else:
@@ -399,16 +424,26 @@ def _check_classification(model, arrays, ys, out_shape):
             "single sigmoid output use a 2-unit softmax, or pass "
             "problem='regression'."
         )
-    for y in ys:
+    for key, y in ys.items():
+        if is_one_hot(y):
+            if y.shape[1] != units:
+                raise ValueError(
+                    f"one-hot labels {key} have {y.shape[1]} columns, but "
+                    f"model {model.name!r} has {units} outputs: give one "
+                    f"column per output, {key} of shape (n, {units}), or "
+                    f"integer labels 0..{units - 1} of shape (n,). "
+                    f"Received: {key}.shape={y.shape}"
+                )
+            continue
         integral = y.dtype.kind in "iub" or (
             y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0)
         )
         if y.ndim != 1 or not integral or y.min() < 0 or y.max() >= units:
             raise ValueError(
-                "classification labels must be integers 0.."
-                f"{units - 1} (one per example, shape (n,)) to fit the "
-                f"model's {units} outputs and sparse categorical "
-                f"cross-entropy. Received: labels of shape {y.shape}, "
+                f"classification labels must be integers 0..{units - 1}, "
+                "one per example (y of shape (n,)), or one-hot rows of "
+                f"width {units} (shape (n, {units})), to fit the model's "
+                f"{units} outputs. Received: {key} of shape {y.shape}, "
                 f"dtype {y.dtype}, range [{y.min()}, {y.max()}]"
             )
     x = arrays.get("x", arrays.get("x_train"))[:2]
@@ -424,17 +459,35 @@ def _check_classification(model, arrays, ys, out_shape):
 
 def _check_regression(model, ys, out_shape):
     size = int(np.prod(out_shape, dtype=int))
-    for y in ys:
-        if (
-            y.dtype.kind not in "iuf"
-            or int(np.prod(y.shape[1:], dtype=int)) != size
-        ):
-            raise ValueError(
-                f"regression targets must be numbers of shape {out_shape} "
-                f"(or (n,) for one output) to fit model {model.name!r} and "
-                f"the mean squared error. Received: targets of shape "
-                f"{y.shape}, dtype {y.dtype}"
-            )
+    for key, y in ys.items():
+        per_example = int(np.prod(y.shape[1:], dtype=int))
+        if y.dtype.kind in "iuf" and per_example == size:
+            continue
+        if size == 1:
+            wanted = "(n,) or (n, 1)"
+        else:
+            wanted = f"(n, {', '.join(str(d) for d in out_shape)})"
+        raise ValueError(
+            f"regression targets must be numbers of shape {out_shape} per "
+            f"example, the shape of model {model.name!r}'s output ({key} of "
+            f"shape {wanted}), to fit the mean squared error. Received: "
+            f"{key} of shape {y.shape}, dtype {y.dtype}: targets of shape "
+            f"{y.shape[1:]} per example.{_label_hint(y, size)}"
+        )
+
+
+def _label_hint(y, units):
+    """A hint when regression targets look like class labels."""
+    if units < 2 or y.ndim != 1 or y.dtype.kind not in "iuf" or not len(y):
+        return ""
+    if not np.all(np.mod(y, 1) == 0) or y.min() < 0 or y.max() >= units:
+        return ""
+    return (
+        f" They look like class labels {int(y.min())}..{int(y.max())} for "
+        f"the model's {units} outputs: for a classification pass "
+        "problem='classification', or the labels as integers "
+        "(y.astype('int64'))."
+    )
 
 
 def load(seed, *, data, data_sha256, problem, val_fraction, test_fraction):
