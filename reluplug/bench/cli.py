@@ -6,8 +6,8 @@ Commands::
     reluplug-bench run SUITE --out DIR [--overwrite] [--max-trials N]
         [--task T ...] [--activation A ...] [--seed S ...] [--filter GLOB ...]
         [--executor sequential|processes|ray] [--workers N]
-        [--ray-address ADDR] [--cpus N] [--gpus N] [--retries N]
-        [--no-report]
+        [--engine fit|population] [--ray-address ADDR] [--cpus N]
+        [--gpus N] [--retries N] [--no-report]
     reluplug-bench report DIR
     reluplug-bench evidence --out DIR [--quick] [--executor E] [--workers N]
         [--claim N ...] [--overwrite]
@@ -104,6 +104,13 @@ def _parser():
         "(default CPU count / --cpus), trials at once on a local Ray instance "
         "(it gets workers x --cpus CPUs), or the most trials in flight on a "
         "Ray cluster (default: no limit)",
+    )
+    run.add_argument(
+        "--engine",
+        default="fit",
+        help="fit (default: one model.fit per trial) or population (every "
+        "seed of a task/activation cell in one vmapped JAX program; runs "
+        "JAX worker processes whatever the default backend)",
     )
     run.add_argument(
         "--ray-address",
@@ -289,6 +296,7 @@ def _run(args, console):
             resources=resources,
             retries=args.retries,
             ray_address=args.ray_address,
+            engine=args.engine,
         )
         summary = engine.run_suite(
             suite,
