@@ -49,6 +49,7 @@ def compare(
     label=None,
     executor="sequential",
     workers=None,
+    engine="fit",
     overwrite=False,
     verbose=False,
 ):
@@ -102,6 +103,10 @@ def compare(
         label: name of the task in the tables; defaults to the model's name.
         executor: ``"sequential"``, ``"processes"`` or ``"ray"``.
         workers: processes/CPUs for the parallel executors.
+        engine: ``"fit"`` (one ``model.fit`` per trial) or
+            ``"population"`` (every seed of an activation in one vmapped
+            JAX program, in a JAX worker process unless the backend is
+            JAX already). Defaults to ``"fit"``.
         overwrite: delete a previous run in ``out`` first.
         verbose: print one line per finished trial.
 
@@ -114,13 +119,16 @@ def compare(
             knob), before any training; ``RunFolderError`` (a
             ``ValueError``) when ``out`` holds something else.
     """
-    from reluplug.bench import engine
+    from reluplug.bench.engine import jobs
+    from reluplug.bench.engine import run
     from reluplug.bench.store import RunFolderError
+
+    jobs.check_engine(engine)
 
     out = os.path.abspath(os.fspath(out))
     acts = _activation_tables(activations)
     arrays = _data_arrays(data)
-    model_ref, model, created = _model(model_or_builder, executor)
+    model_ref, model, created = _model(model_or_builder, executor, engine)
     try:
         problem = user.check_fit(
             model, created, arrays, problem, val_fraction, test_fraction
@@ -186,8 +194,13 @@ def compare(
                 os.rmdir(out)
         raise
     reporter = progress.PrintReporter() if verbose else None
-    engine.run_suite(
-        suite, out, executor=executor, workers=workers, reporter=reporter
+    run.run_suite(
+        suite,
+        out,
+        executor=executor,
+        workers=workers,
+        reporter=reporter,
+        engine=engine,
     )
     return CompareResult(out)
 
@@ -250,7 +263,7 @@ def _data_arrays(data):
         raise ValueError(f"{_OWNER}: {error}") from None
 
 
-def _model(model_or_builder, executor):
+def _model(model_or_builder, executor, engine="fit"):
     """``(model ref or None, probe model, activation layers)``."""
     import reluplug
     from reluplug import swap
@@ -276,6 +289,16 @@ def _model(model_or_builder, executor):
         )
     ref = _import_path(model_or_builder)
     if ref is None:
+        backend = keras.backend.backend()
+        if engine == "population" and backend != "jax":
+            raise ValueError(
+                f"{_OWNER}: engine='population' builds the model in a JAX "
+                f"worker process (the backend here is {backend!r}), which "
+                f"cannot import the builder {model_or_builder!r} (defined "
+                "in __main__, a notebook, a function body or a lambda). "
+                "Define it at module level in an importable module, pass a "
+                "keras.Model instead, or use engine='fit'."
+            )
         if executor != "sequential":
             raise ValueError(
                 f"{_OWNER}: executor={executor!r} builds the model in worker "
