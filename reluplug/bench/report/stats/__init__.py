@@ -3,7 +3,8 @@
 One module per job: `paired` (tests against the baseline, multiplicity,
 verdicts), `survival` (time to target), `ranks` (within-seed ranks, P(best),
 Friedman), `power` (detectable effects, seeds needed), `summary` (the
-summary table and headlines); `design` reads each task's design from the
+summary table and headlines), `sequential` (group-sequential decisions for
+runs until decided); `design` reads each task's design from the
 runs table and `definitions` holds every constant and the report's wording.
 Every test is a call into scipy, statsmodels or scikit-posthocs; the
 reference is in a comment next to it.
@@ -49,6 +50,10 @@ from reluplug.bench.report.stats.ranks import metric_matrix
 from reluplug.bench.report.stats.ranks import p_best
 from reluplug.bench.report.stats.ranks import rank_matrix
 from reluplug.bench.report.stats.ranks import seed_ranks
+from reluplug.bench.report.stats.sequential import DECIDED_COLUMNS
+from reluplug.bench.report.stats.sequential import decided
+from reluplug.bench.report.stats.sequential import look_schedule
+from reluplug.bench.report.stats.sequential import sequential_decisions
 from reluplug.bench.report.stats.summary import SUMMARY_COLUMNS
 from reluplug.bench.report.stats.summary import bayes_statements
 from reluplug.bench.report.stats.summary import bounded_bands
@@ -70,6 +75,7 @@ __all__ = [
     "BOUNDS",
     "CONFIDENCE",
     "CREDIBLE_BEST",
+    "DECIDED_COLUMNS",
     "DEFAULT_ROPE",
     "DEFAULT_ROPE_OTHER",
     "DEFINITIONS",
@@ -92,6 +98,7 @@ __all__ = [
     "bounded_interval",
     "bounds_of",
     "credible_best",
+    "decided",
     "design_of",
     "first_hit",
     "friedman",
@@ -99,6 +106,7 @@ __all__ = [
     "headline",
     "identical_functions",
     "km_median",
+    "look_schedule",
     "mde",
     "merge_identical",
     "metric_matrix",
@@ -112,6 +120,7 @@ __all__ = [
     "rope_width",
     "seed_ranks",
     "seeds_needed",
+    "sequential_decisions",
     "success_interval",
     "summarize",
     "t_interval",

@@ -1,0 +1,100 @@
+"""Run until decided: the engine's loop adds seeds only where undecided."""
+
+import json
+
+import numpy as np
+import pytest
+from bench.report_fixtures import trial_record
+from conftest import TINY
+
+from reluplug.bench.engine import until_decided
+from reluplug.bench.suite import config
+
+SUITE = TINY.replace(
+    'label = "lrelu"\n',
+    'label = "lrelu"\n\n[[activations]]\nname = "elu"\n',
+)
+# Paired differences per seed: lrelu is far better than relu from the first
+# look on; elu is 0.01 +- 0.01 off, never inside a 0.005 ROPE nor clearly
+# different at these few seeds.
+NOISE = np.array([1, -1, 2, -2, 1.5, -1.5, 0.5, -0.5, 1, -1, 2, -2], float)
+
+
+def _value(act, seed):
+    base = 0.8 + 0.002 * seed
+    if act == "lrelu":
+        return base + 0.1 + 0.001 * NOISE[seed]
+    if act == "elu":
+        return base + 0.01 * NOISE[seed]
+    return base
+
+
+def _fake_run_suite(calls):
+    def run_suite(suite, out, *, selection=None, **kwargs):
+        del kwargs
+        trials = out / "trials"
+        trials.mkdir(parents=True, exist_ok=True)
+        ran = []
+        for spec in suite.expand():
+            if selection is not None and not selection.keep(spec):
+                continue
+            path = trials / f"{spec.trial_id}.json"
+            if path.exists():
+                continue
+            rec = trial_record(
+                task=spec.label,
+                activation=spec.activation,
+                seed=spec.seed,
+                test_metric=_value(spec.activation, spec.seed),
+                monitors=False,
+            )
+            rec["trial_id"] = spec.trial_id
+            path.write_text(json.dumps(rec))
+            ran.append((spec.activation, spec.seed))
+        ids = [p.stem for p in trials.glob("*.json")]
+        (out / "manifest.json").write_text(
+            json.dumps({"schema_version": 1, "trial_ids": ids})
+        )
+        calls.append(sorted(ran))
+        return sorted(ran)
+
+    return run_suite
+
+
+def test_seeds_are_added_only_to_undecided_comparisons(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(until_decided, "run_suite", _fake_run_suite(calls))
+    suite = config.loads(SUITE.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"))
+    _, dec = until_decided.run_until_decided(
+        suite, tmp_path, max_seeds=9, batch=3
+    )
+    dec = dec.set_index("activation")
+    # Look 1 (3 seeds): everything runs.
+    assert calls[0] == sorted(
+        (a, s) for a in ("relu", "lrelu", "elu") for s in range(3)
+    )
+    assert dec.loc["lrelu", "decision"] == "better"
+    assert dec.loc["lrelu", "n_paired"] < 9
+    # Later looks: only elu and the baseline get seeds 3..8.
+    later = [x for c in calls[1:] for x in c]
+    assert {a for a, _ in later} == {"relu", "elu"}
+    assert sorted({s for _, s in later}) == list(range(3, 9))
+    assert dec.loc["elu", "decision"] == "undecided"
+    assert dec.loc["elu", "n_paired"] == 9
+    info = json.loads((tmp_path / until_decided.FILE).read_text())
+    assert info["looks"] == [3, 6, 9] and info["max_seeds"] == 9
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"max_seeds": 1}, r"max_seeds.*>= 2.*Received: max_seeds=1"),
+        ({"batch": 0}, r"batch.*>= 1.*Received: batch=0"),
+    ],
+)
+def test_bad_caps_fail_before_training(tmp_path, monkeypatch, kwargs, match):
+    monkeypatch.setattr(until_decided, "run_suite", _fake_run_suite([]))
+    suite = config.loads(SUITE)
+    with pytest.raises(config.ConfigError, match=match):
+        until_decided.run_until_decided(suite, tmp_path, **kwargs)
+    assert not (tmp_path / "trials").exists()
