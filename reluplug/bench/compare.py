@@ -471,24 +471,32 @@ class CompareResult:
 
     @property
     def runs(self):
-        """One row per trial (the columns of ``runs.csv``)."""
-        return self._load().runs
+        """One row per trial (the columns of ``runs.csv``; integer seeds)."""
+        from reluplug.bench.report import views
+
+        return views.integer_seeds(self._load().runs)
 
     @property
     def history(self):
         """One row per trial and epoch (the columns of ``history.csv``)."""
-        return self._load().history
+        from reluplug.bench.report import views
+
+        return views.integer_seeds(self._load().history)
 
     @property
     def summary(self):
-        """One row per activation: mean test metric with 95% CI, paired
-        comparison with the baseline (``summary.csv``)."""
+        """One row per activation, the baseline first: verdict and paired
+        difference with the baseline, mean test metric with its interval,
+        then every other column of ``summary.csv``."""
         if self._summary is None:
             from reluplug.bench.report import stats
+            from reluplug.bench.report import views
 
             data = self._load()
-            self._summary = stats.summarize(
-                data.runs, data.history, conflicts=data.init_conflicts
+            self._summary = views.reading_order(
+                stats.summarize(
+                    data.runs, data.history, conflicts=data.init_conflicts
+                )
             )
         return self._summary
 
@@ -514,26 +522,11 @@ class CompareResult:
         return html
 
     def _repr_html_(self):
-        from reluplug.bench.report import stats
-        from reluplug.bench.report import tables
+        from reluplug.bench.report import html
 
-        table = tables.headline_table(stats.headline(self.summary))
-        runs = self.runs
-        counts = runs["status"].value_counts().to_dict() if len(runs) else {}
-        note = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        return (
-            f"<p>reluplug comparison in <code>{_esc(self.run_dir)}</code>: "
-            f"{_esc(note or 'no trials')}.</p>"
-            + table.to_html(index=False, escape=True)
-        )
+        return html.notebook(self.run_dir, self.runs, self.summary)
 
     def __repr__(self):
         return (
             f"CompareResult(run_dir={self.run_dir!r}, trials={len(self.runs)})"
         )
-
-
-def _esc(text):
-    import html
-
-    return html.escape(str(text), quote=True)

@@ -12,7 +12,7 @@ from reluplug.bench.report import recommend
 T4 = sps.t.ppf(0.975, 4)  # 95% t quantile, 5 paired seeds
 
 
-def _row(act, verdict, diff, half, *, n=5, task="t", nb_ratio=np.nan):
+def _row(act, verdict, diff, half, *, n=5, task="t", nb_ratio=np.nan, p=np.nan):
     return {
         "task": task,
         "activation": act,
@@ -27,9 +27,9 @@ def _row(act, verdict, diff, half, *, n=5, task="t", nb_ratio=np.nan):
         "verdict": verdict,
         "rope": 0.005,
         "nb_ratio": nb_ratio,
+        "p_better": p,  # optional: shown when finite
         # Columns recommend does not read (old, new, renamed) are ignored.
         "p_best": 0.5,
-        "p_better": 0.9,
         "some_future_column": "x",
     }
 
@@ -53,14 +53,14 @@ def _seeds_for(sd, effect, power=0.8, alpha=0.05):
 def test_decided_better_says_so_plainly():
     s = _table(
         _row("selu", "better", 0.010, 0.006),
-        _row("prelu", "better", 0.012, 0.008),
+        _row("prelu", "better", 0.012, 0.008, p=0.994),
         _row("elu", "undecided", 0.03, 0.05),
     )
     (r,) = recommend.recommend(s).itertuples()
     assert r.action == "switch" and r.candidate == "prelu"
     assert r.text == (
         "prelu is better than relu by 0.012 [0.004, 0.020] (accuracy, 5 "
-        "seeds): use prelu. Also better: selu."
+        "seeds, P(better) 0.99): use prelu. Also better: selu."
     )
 
 
@@ -103,7 +103,7 @@ def test_undecided_names_the_candidate_and_the_seeds_it_needs():
     sd = 0.1
     half = T4 * sd / math.sqrt(5)
     s = _table(
-        _row("elu", "undecided", 0.05, half),
+        _row("elu", "undecided", 0.05, half, p=0.8),
         _row("selu", "undecided", 0.02, half),  # ahead too, less so
         _row("sigmoid", "worse", -0.3, 0.05),
     )
@@ -113,9 +113,9 @@ def test_undecided_names_the_candidate_and_the_seeds_it_needs():
     assert r.action == "undecided" and r.candidate == "elu"
     assert r.seeds_needed == expected and r.effect == pytest.approx(0.05)
     assert r.text == (
-        "elu +0.05 [-0.07, +0.17] accuracy vs relu: not shown with 5 seeds; "
-        f"about {expected} seeds would detect 0.05 — keep relu, or run "
-        "`--until-decided`."
+        "elu +0.05 [-0.07, +0.17] accuracy vs relu, P(better) 0.80: not "
+        f"shown with 5 seeds; about {expected} seeds would detect 0.05 — "
+        "keep relu, or run `--until-decided`."
     )
 
 

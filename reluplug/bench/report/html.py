@@ -31,6 +31,7 @@ MAIN_COLUMNS = (
     "test metric [min, max]",
     "vs baseline [95% CI]",
     "verdict",
+    "P(better / ROPE / worse)",
     "P(best)",
     "epoch time ×",
     "dead",

@@ -13,7 +13,9 @@ verdict) and answers "which activation?" in one line per task:
 * else keep the baseline, saying why (equivalent, worse, or nothing ahead).
 
 Nothing here is written by hand per run: every word comes from the table.
-Only the columns named in `COLUMNS` are read, so new columns do no harm.
+Only the columns named in `COLUMNS` (and `p_better`, the posterior
+probability of being better, when the table has it) are read, so new
+columns do no harm.
 """
 
 import math
@@ -148,6 +150,12 @@ def _seed_phrase(row, effect, d):
     return need, f"about {need} seeds would detect {size}", False
 
 
+def _posterior(row):
+    """`, P(better) 0.80` when the table has a finite `p_better`."""
+    p = row.get("p_better")
+    return f", P(better) {float(p):.2f}" if _finite(p) else ""
+
+
 def _names(rows):
     return ", ".join(str(a) for a in rows["activation"])
 
@@ -199,7 +207,7 @@ def _one(task, g):
         by, _ = _interval(top["_gain"], gain_lo, gain_hi, signed=False)
         text = (
             f"{top['activation']} is better than {base} by {by} "
-            f"({metric}, {int(top['n_paired'])} seeds): use "
+            f"({metric}, {int(top['n_paired'])} seeds{_posterior(top)}): use "
             f"{top['activation']}."
         )
         if len(better) > 1:
@@ -217,7 +225,8 @@ def _one(task, g):
             effect = max(effect, float(rope))
         need, phrase, hopeless = _seed_phrase(top, effect, d)
         text = (
-            f"{top['activation']} {shown} {metric}{lower} vs {base}: not "
+            f"{top['activation']} {shown} {metric}{lower} vs {base}"
+            f"{_posterior(top)}: not "
             f"shown with {int(top['n_paired'])} seeds; {phrase} — keep "
             f"{base}" + ("." if hopeless else f", {NEXT_STEP}.")
         )
