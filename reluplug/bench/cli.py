@@ -144,6 +144,28 @@ def _parser():
         action="store_true",
         help="write the CSV files only, not the report",
     )
+    run.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="after the suite's seeds, add seeds in batches only to the "
+        "comparisons with the baseline that are still undecided, until "
+        "each is better / worse / equivalent or --max-seeds is reached "
+        "(group-sequential tests: the error rate holds under this stopping)",
+    )
+    run.add_argument(
+        "--max-seeds",
+        type=int,
+        default=None,
+        help="with --until-decided: most seeds per comparison (default: 4 x "
+        "the suite's seeds)",
+    )
+    run.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="with --until-decided: seeds added per look (default: the "
+        "suite's number of seeds)",
+    )
 
     report = sub.add_parser("report", help="(re)write the report of a run")
     report.add_argument("run_dir", help="run folder")
@@ -298,14 +320,28 @@ def _run(args, console):
             ray_address=args.ray_address,
             engine=args.engine,
         )
-        summary = engine.run_suite(
-            suite,
-            args.out,
-            overwrite=args.overwrite,
-            selection=selection,
-            executor=executor,
-            reporter=ProgressReporter(console),
-        )
+        kwargs = {
+            "overwrite": args.overwrite,
+            "selection": selection,
+            "executor": executor,
+            "reporter": ProgressReporter(console),
+        }
+        if args.until_decided:
+            summaries, _ = engine.run_until_decided(
+                suite,
+                args.out,
+                max_seeds=args.max_seeds,
+                batch=args.batch,
+                **kwargs,
+            )
+            summary = summaries[-1]
+        elif args.max_seeds is not None or args.batch is not None:
+            raise config.ConfigError(
+                "--max-seeds and --batch need --until-decided. Received: "
+                f"--max-seeds={args.max_seeds}, --batch={args.batch}"
+            )
+        else:
+            summary = engine.run_suite(suite, args.out, **kwargs)
     except (config.ConfigError, RunFolderError) as error:
         console.print(f"error: {error}", highlight=False)
         return EXIT_CONFIG

@@ -1,6 +1,7 @@
 """Run until decided: the engine's loop adds seeds only where undecided."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from bench.report_fixtures import trial_record
 from conftest import TINY
 
 from reluplug.bench.engine import until_decided
+from reluplug.bench.engine.run import RunSummary
 from reluplug.bench.suite import config
 
 SUITE = TINY.replace(
@@ -32,6 +34,7 @@ def _value(act, seed):
 def _fake_run_suite(calls):
     def run_suite(suite, out, *, selection=None, **kwargs):
         del kwargs
+        out = pathlib.Path(out)
         trials = out / "trials"
         trials.mkdir(parents=True, exist_ok=True)
         ran = []
@@ -56,7 +59,19 @@ def _fake_run_suite(calls):
             json.dumps({"schema_version": 1, "trial_ids": ids})
         )
         calls.append(sorted(ran))
-        return sorted(ran)
+        return RunSummary(
+            run_dir=str(out),
+            n_expected=len(ids),
+            n_skipped=0,
+            n_run=len(ran),
+            counts={"completed": len(ran)},
+            elapsed_s=0.0,
+            trial_wall_s=0.0,
+            fit_s=0.0,
+            write_s=0.0,
+            timings={},
+            n_rows=len(ids),
+        )
 
     return run_suite
 
@@ -98,3 +113,24 @@ def test_bad_caps_fail_before_training(tmp_path, monkeypatch, kwargs, match):
     with pytest.raises(config.ConfigError, match=match):
         until_decided.run_until_decided(suite, tmp_path, **kwargs)
     assert not (tmp_path / "trials").exists()
+
+
+def test_cli_until_decided(tmp_path, monkeypatch, capsys):
+    from conftest import write_suite
+
+    from reluplug.bench import cli
+
+    calls = []
+    monkeypatch.setattr(until_decided, "run_suite", _fake_run_suite(calls))
+    path = write_suite(tmp_path, SUITE.replace("[0, 1]", "[0, 1, 2]"))
+    out = tmp_path / "run"
+    argv = ["run", path, "--out", str(out), "--no-report"]
+    assert cli.main([*argv, "--max-seeds", "6"]) == cli.EXIT_CONFIG
+    assert "--max-seeds and --batch need --until-decided" in (
+        capsys.readouterr().out
+    )
+    assert not calls
+    argv += ["--until-decided", "--max-seeds", "6", "--batch", "3"]
+    assert cli.main(argv) == cli.EXIT_OK
+    assert len(calls) == 2  # elu is still undecided at 3 seeds
+    assert {a for a, _ in calls[1]} == {"relu", "elu"}

@@ -16,6 +16,7 @@ _LAZY = {
     "RunSummary": "run",
     "Selection": "run",
     "run_suite": "run",
+    "run_until_decided": "until_decided",
 }
 
 __all__ = sorted(_LAZY)

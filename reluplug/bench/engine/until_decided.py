@@ -113,6 +113,7 @@ def run_until_decided(
                 max_trials=selection.max_trials,
             )
         summaries.append(run_suite(look_suite, out, selection=sel, **kwargs))
+        kwargs["overwrite"] = False  # later looks resume the first
         _write(out, looks[: k + 1], max_seeds, alpha, seeds[:n])
         runs = frames.load_run(out).runs
         decisions = sequential.decided(
