@@ -5,6 +5,7 @@ import keras
 from reluplug.bench.engine.environment import configure_determinism
 from reluplug.bench.suite import init_protocol
 from reluplug.bench.suite import schema
+from reluplug.bench.tasks import base
 
 
 def make_activation(spec, index):
@@ -120,7 +121,7 @@ def compile_model(model, task, training):
         loss = keras.losses.MeanSquaredError()
         metric = keras.metrics.MeanSquaredError(name=task.metric)
     else:
-        loss = keras.losses.SparseCategoricalCrossentropy()
+        loss = base.classification_loss(model)
         metric = keras.metrics.SparseCategoricalAccuracy(name=task.metric)
     model.compile(
         optimizer=optimizer(learning_rate=training.learning_rate),

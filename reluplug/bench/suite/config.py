@@ -1010,10 +1010,15 @@ def _tasks(check, tasks):
                 )
             seen[key] = i
             sweep = {k: resolved[k] for k in swept}
+            params = {  # an implicit parameter at its default is left out
+                k: v
+                for k, v in resolved.items()
+                if not (task.params[k].implicit and v == task.params[k].default)
+            }
             out.append(
                 TaskConfig(
                     name=name,
-                    params=_freeze(resolved),
+                    params=_freeze(params),
                     label=sweep_label(base, sweep),
                     sweep=_freeze(sweep),
                 )

@@ -29,6 +29,9 @@ class Param:
         low: smallest allowed value for numbers (inclusive).
         choices: allowed values, or None.
         help: one line for ``reluplug-bench list``.
+        implicit: a parameter added after suites existed: left out of a
+            trial's params (and so of its id) when at its default, so the
+            trials of suites that do not set it keep their ids.
     """
 
     default: object
@@ -36,6 +39,7 @@ class Param:
     low: float | None = None
     choices: tuple | None = None
     help: str = ""
+    implicit: bool = False
 
     def check(self, checker, value, path):
         """Validates ``value`` with the config checker; returns it."""
@@ -188,6 +192,47 @@ def linear_layer(linear, units, seed, index):
     )
 
 
+# The classification MLP's ``readout`` parameter: softmax with the sparse
+# cross-entropy (the default), or a linear output trained with the
+# multiclass hinge loss (a multiclass SVM read-out); accuracy is the argmax
+# either way. Added after suites existed: ``implicit``.
+READOUT_CHOICES = ("softmax", "hinge")
+READOUT_PARAM = Param(
+    "softmax",
+    "str",
+    choices=READOUT_CHOICES,
+    help="read-out: softmax + cross-entropy, or linear + multiclass hinge",
+    implicit=True,
+)
+
+
+def multiclass_hinge(y_true, y_pred):
+    """Multiclass hinge loss of integer labels on linear scores.
+
+    ``max(0, 1 + max_{j != y} s_j - s_y)`` per example (Crammer & Singer
+    2001, "On the algorithmic implementation of multiclass kernel-based
+    vector machines", JMLR 2), for sparse labels ``y_true`` and scores
+    ``y_pred`` (batch x classes); Keras averages it over the batch.
+    """
+    from keras import ops
+
+    scores = ops.convert_to_tensor(y_pred)
+    labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+    onehot = ops.one_hot(labels, ops.shape(scores)[-1], dtype=scores.dtype)
+    true_score = ops.sum(scores * onehot, axis=-1)
+    floor = ops.min(scores, axis=-1, keepdims=True) - 1
+    other = ops.max(ops.where(onehot > 0, floor, scores), axis=-1)
+    return ops.relu(1 + other - true_score)
+
+
+def classification_loss(model):
+    """The loss of a classification model: ``multiclass_hinge`` for a model
+    built with ``readout="hinge"``, else the sparse cross-entropy."""
+    if getattr(model, "reluplug_readout", "softmax") == "hinge":
+        return multiclass_hinge
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
 def conv2d(filters, seed, index):
     """A 3x3 ``Conv2D`` (same padding) seeded by ``(seed, index)``."""
     return keras.layers.Conv2D(
@@ -202,24 +247,44 @@ def conv2d(filters, seed, index):
     )
 
 
-def head(splits, problem, seed, index):
-    """Output layer: softmax for classification, linear for regression."""
-    activation = "softmax" if problem == CLASSIFICATION else None
+def head(splits, problem, seed, index, readout="softmax"):
+    """Output layer: softmax for classification (linear scores for the
+    ``"hinge"`` read-out), linear for regression."""
+    if readout not in READOUT_CHOICES:
+        raise ValueError(
+            f"The value for `readout` must be one of {list(READOUT_CHOICES)},"
+            f" but {readout!r} was passed."
+        )
+    softmax = problem == CLASSIFICATION and readout == "softmax"
+    activation = "softmax" if softmax else None
     return dense(splits.n_outputs, seed, index, activation=activation)
 
 
-def mlp(splits, act, seed, hidden, problem=CLASSIFICATION, linear="dense"):
+def mlp(
+    splits,
+    act,
+    seed,
+    hidden,
+    problem=CLASSIFICATION,
+    linear="dense",
+    readout="softmax",
+):
     """Input -> [linear -> act] * len(hidden) -> output layer.
 
-    ``linear`` (one of ``LINEAR_CHOICES``) picks the hidden layers' kind.
+    ``linear`` (one of ``LINEAR_CHOICES``) picks the hidden layers' kind;
+    ``readout`` (one of ``READOUT_CHOICES``) the classification read-out
+    (the model's ``reluplug_readout``, which ``classification_loss``
+    reads). The output layer's weights do not depend on it.
     """
     layers = [keras.Input(splits.input_shape)]
     if len(splits.input_shape) > 1:
         layers.append(keras.layers.Flatten(name="flatten"))
     for i, units in enumerate(hidden, start=1):
         layers += [linear_layer(linear, units, seed, i), act()]
-    layers.append(head(splits, problem, seed, len(hidden) + 1))
-    return keras.Sequential(layers)
+    layers.append(head(splits, problem, seed, len(hidden) + 1, readout))
+    model = keras.Sequential(layers)
+    model.reluplug_readout = readout
+    return model
 
 
 def cnn(splits, act, seed, filters=(16, 32)):

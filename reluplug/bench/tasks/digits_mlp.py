@@ -10,9 +10,13 @@ def load(seed):
     return base.classification_splits(x, y, seed)
 
 
-def build(splits, act, seed, hidden, layers, linear):
-    """Input(64) -> [Dense(hidden) -> act] * layers -> Dense(10, softmax)."""
-    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
+def build(splits, act, seed, hidden, layers, linear, readout="softmax"):
+    """Input(64) -> [Dense(hidden) -> act] * layers -> Dense(10, softmax)
+    (linear scores trained with the multiclass hinge for ``readout =
+    "hinge"``)."""
+    return base.mlp(
+        splits, act, seed, [hidden] * layers, linear=linear, readout=readout
+    )
 
 
 TASK = base.Task(
@@ -24,6 +28,7 @@ TASK = base.Task(
         "hidden": base.Param(64, "int", low=1, help="units per layer"),
         "layers": base.Param(2, "int", low=1, help="hidden layers"),
         "linear": base.LINEAR_PARAM,
+        "readout": base.READOUT_PARAM,
     },
     resplit=True,
 )
