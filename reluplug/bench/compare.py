@@ -52,6 +52,9 @@ def compare(
     engine="fit",
     overwrite=False,
     verbose=False,
+    until_decided=False,
+    max_seeds=None,
+    seed_batch=None,
 ):
     """Trains ``model_or_builder`` once per activation and seed; compares.
 
@@ -109,6 +112,14 @@ def compare(
             JAX already). Defaults to ``"fit"``.
         overwrite: delete a previous run in ``out`` first.
         verbose: print one line per finished trial.
+        until_decided: after ``seeds``, add seeds in batches only to the
+            comparisons with the baseline that are still undecided, until
+            each is better / worse / equivalent or ``max_seeds`` is reached
+            (group-sequential tests, ``report.stats.sequential``).
+        max_seeds: with ``until_decided``, the most seeds per comparison;
+            defaults to 4 x ``len(seeds)``.
+        seed_batch: with ``until_decided``, seeds added per look; defaults
+            to ``len(seeds)``.
 
     Returns:
         A ``CompareResult``.
@@ -122,6 +133,12 @@ def compare(
     from reluplug.bench.engine import jobs
     from reluplug.bench.engine import run
     from reluplug.bench.store import RunFolderError
+
+    if not until_decided and (max_seeds is not None or seed_batch is not None):
+        raise ValueError(
+            "`max_seeds` and `seed_batch` need until_decided=True. "
+            f"Received: max_seeds={max_seeds!r}, seed_batch={seed_batch!r}"
+        )
 
     jobs.check_engine(engine)
 
@@ -194,14 +211,20 @@ def compare(
                 os.rmdir(out)
         raise
     reporter = progress.PrintReporter() if verbose else None
-    run.run_suite(
-        suite,
-        out,
-        executor=executor,
-        workers=workers,
-        reporter=reporter,
-        engine=engine,
-    )
+    kwargs = {
+        "executor": executor,
+        "workers": workers,
+        "reporter": reporter,
+        "engine": engine,
+    }
+    if until_decided:
+        from reluplug.bench.engine import until_decided as sequential
+
+        sequential.run_until_decided(
+            suite, out, max_seeds=max_seeds, batch=seed_batch, **kwargs
+        )
+    else:
+        run.run_suite(suite, out, **kwargs)
     return CompareResult(out)
 
 

@@ -134,3 +134,13 @@ def test_cli_until_decided(tmp_path, monkeypatch, capsys):
     assert cli.main(argv) == cli.EXIT_OK
     assert len(calls) == 2  # elu is still undecided at 3 seeds
     assert {a for a, _ in calls[1]} == {"relu", "elu"}
+
+
+def test_compare_until_decided_knobs_need_the_flag(tmp_path):
+    from reluplug.bench import compare
+
+    with pytest.raises(ValueError, match=r"need until_decided=True.*max_s"):
+        compare(
+            None, None, ["relu"], seeds=[0], out=tmp_path, epochs=1, max_seeds=5
+        )
+    assert not any(tmp_path.iterdir())
