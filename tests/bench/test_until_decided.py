@@ -144,3 +144,30 @@ def test_compare_until_decided_knobs_need_the_flag(tmp_path):
             None, None, ["relu"], seeds=[0], out=tmp_path, epochs=1, max_seeds=5
         )
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_compare_until_decided_trains_more_seeds(tmp_path):
+    from bench.test_compare import KNOBS
+    from bench.test_compare import build
+    from bench.test_compare import digits
+
+    from reluplug.bench import compare
+
+    out = str(tmp_path / "run")
+    result = compare(
+        build,
+        digits(),
+        ["relu", "elu"],
+        seeds=[0, 1],
+        out=out,
+        until_decided=True,
+        max_seeds=4,
+        seed_batch=2,
+        **KNOBS,
+    )
+    info = json.loads((tmp_path / "run" / until_decided.FILE).read_text())
+    assert info["looks"] == [2, 4]
+    seeds = sorted(result.runs["seed"].unique())
+    # Two seeds cannot decide anything: the second look ran seeds 2 and 3.
+    assert seeds == [0, 1, 2, 3]
