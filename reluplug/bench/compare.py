@@ -518,7 +518,10 @@ class CompareResult:
             data = self._load()
             self._summary = views.reading_order(
                 stats.summarize(
-                    data.runs, data.history, conflicts=data.init_conflicts
+                    data.runs,
+                    data.history,
+                    conflicts=data.init_conflicts,
+                    sequential=data.sequential,
                 )
             )
         return self._summary

@@ -10,6 +10,8 @@ from conftest import TINY
 
 from reluplug.bench.engine import until_decided
 from reluplug.bench.engine.run import RunSummary
+from reluplug.bench.report import frames
+from reluplug.bench.report import stats
 from reluplug.bench.suite import config
 
 SUITE = TINY.replace(
@@ -98,6 +100,17 @@ def test_seeds_are_added_only_to_undecided_comparisons(tmp_path, monkeypatch):
     assert dec.loc["elu", "n_paired"] == 9
     info = json.loads((tmp_path / until_decided.FILE).read_text())
     assert info["looks"] == [3, 6, 9] and info["max_seeds"] == 9
+    # The report takes its verdicts from the same sequential rule.
+    data = frames.load_run(tmp_path)
+    assert data.sequential == info
+    s = stats.summarize(data.runs, data.history, sequential=data.sequential)
+    s = s.set_index("activation")
+    assert set(s.loc[["lrelu", "elu"], "verdict_method"]) == {"sequential"}
+    assert s.loc["lrelu", "verdict"] == "better"
+    assert s.loc["lrelu", "decided_at"] == dec.loc["lrelu", "decided_at"]
+    assert s.loc["elu", "verdict"] == "undecided"
+    fixed = stats.summarize(data.runs, data.history).set_index("activation")
+    assert fixed.loc["elu", "verdict_method"] == "fixed"
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,8 @@ class RunData:
         left_out: Ids of trial files the manifest's `trial_ids` (the
             current suite) do not list: trials of an earlier version of an
             edited suite. They stay on disk and are left out of every table.
+        sequential: The looks of a run until decided (`until_decided.json`:
+            `looks`, `max_seeds`, `alpha`), or None for a fixed design.
     """
 
     run_dir: Path
@@ -76,6 +78,7 @@ class RunData:
     duplicates: pd.DataFrame
     init_conflicts: pd.DataFrame
     left_out: list = dataclasses.field(default_factory=list)
+    sequential: dict | None = None
 
     @property
     def left_out_note(self):
@@ -280,6 +283,15 @@ def load_run(run_dir):
             manifest = _read_json(mpath)
         except (OSError, ValueError) as e:
             unreadable.append(("manifest.json", f"{type(e).__name__}: {e}"))
+    sequential = None
+    spath = run_dir / "until_decided.json"
+    if spath.exists():
+        try:
+            sequential = _read_json(spath)
+        except (OSError, ValueError) as e:
+            unreadable.append(
+                ("until_decided.json", f"{type(e).__name__}: {e}")
+            )
     expected = manifest.get("trial_ids")
     left_out = []
     if expected is not None:
@@ -305,6 +317,7 @@ def load_run(run_dir):
         duplicates=dropped.reset_index(drop=True),
         init_conflicts=init_conflicts(runs),
         left_out=left_out,
+        sequential=sequential,
     )
 
 

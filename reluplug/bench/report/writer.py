@@ -356,6 +356,7 @@ def write_report(run_dir, *, formats=FORMATS, baseline=None):
         baseline=baseline,
         conflicts=data.init_conflicts,
         rope=options.rope,
+        sequential=data.sequential,
     )
     rank = stats.ranking(summary)
     friedman = stats.friedman(summary)

@@ -29,6 +29,7 @@ from reluplug.bench.report.stats.power import _add_power
 from reluplug.bench.report.stats.ranks import _add_ranks
 from reluplug.bench.report.stats.ranks import identical_functions
 from reluplug.bench.report.stats.ranks import seed_ranks
+from reluplug.bench.report.stats.sequential import decided
 from reluplug.bench.report.stats.survival import _time_to_target
 from reluplug.bench.report.stats.survival import group_targets
 
@@ -77,6 +78,8 @@ SUMMARY_COLUMNS = [
     "p_tost",
     "p_tost_holm",
     "verdict",
+    "verdict_method",
+    "decided_at",
     "same_as",
     "effect_gz",
     "gz_ci_low",
@@ -250,6 +253,7 @@ def summarize(
     rope=None,
     alpha=ALPHA,
     identical=None,
+    sequential=None,
 ):
     """One row per (task, activation): the numbers behind `summary.csv`.
 
@@ -288,6 +292,11 @@ def summarize(
         identical: `identical_functions(runs, history)` (computed here from
             the history when None): each group of identical activations
             is tested once, through its representative (`same_as`).
+        sequential: The looks of a run until decided (`RunData.sequential`:
+            `looks`, `max_seeds`, `alpha`): the verdicts are then the
+            group-sequential decisions (`sequential.decided`), since
+            fixed-design tests are not valid after optional stopping;
+            `verdict_method` says which rule gave each verdict.
 
     Returns:
         DataFrame with the columns `SUMMARY_COLUMNS`.
@@ -386,6 +395,10 @@ def summarize(
     if not len(df):
         return df
     df = _adjust(df, alpha)
+    df["verdict_method"] = np.where(df["verdict"].notna(), "fixed", None)
+    df["decided_at"] = np.nan
+    if sequential:
+        df = _sequential_verdicts(df, runs, sequential, baseline, rope, alpha)
     keep = df["same_as"].isna()
     ranked = _add_ranks(df[keep].copy(), ranks, kept, facts)
     for col in ("mean_seed_rank", "rank", "p_best", "mean_rank"):
@@ -393,6 +406,25 @@ def summarize(
     df["in_credible_best"] = ranked["in_credible_best"].reindex(df.index)
     df["in_credible_best"] = df["in_credible_best"].fillna(False).astype(bool)
     return _add_power(df, alpha)
+
+
+def _sequential_verdicts(df, runs, info, baseline, rope, alpha):
+    """Verdicts of a run until decided, from its looks."""
+    dec = decided(
+        runs,
+        looks=info["looks"],
+        max_seeds=info["max_seeds"],
+        baseline=baseline,
+        rope=rope,
+        alpha=info.get("alpha", alpha),
+    ).set_index(["task", "activation"])
+    for i in df.index:
+        key = (df.at[i, "task"], df.at[i, "activation"])
+        if key in dec.index:
+            df.at[i, "verdict"] = dec.at[key, "decision"]
+            df.at[i, "verdict_method"] = "sequential"
+            df.at[i, "decided_at"] = dec.at[key, "decided_at"]
+    return df
 
 
 def _baselines(runs, baseline):
