@@ -254,7 +254,12 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
                 f"{_OWNER}: model {model.name!r} has no layer with a "
                 "trainable `kernel`; pass `layers=[...]`."
             )
-        self._names = _sites.unique_names(kept)
+        if self.layers is None:  # named as in `_sites.locate(model)`
+            every = _sites.unique_names(found)
+            names = {id(layer): n for (layer, _), n in zip(found, every)}
+            self._names = [names[id(layer)] for layer, _ in kept]
+        else:
+            self._names = _sites.unique_names(kept)
         kernels = [layer.kernel for layer, _ in kept]
         self._grad_fn = _gradients.make_gradient_fn(model, kernels)
         self._built_for = model
