@@ -123,6 +123,8 @@ def _sum_to_param(values, param_shape, fused=False):
     axes = tuple(i for i, d in enumerate(padded) if d == 1)
     if not axes:
         return ops.reshape(values, param_shape)
+    if fused:
+        return ops.reshape(_folded_sum(values, axes), param_shape)
     count = len(axes)
     leading = axes == tuple(range(count)) and count < rank
     dtype = backend.standardize_dtype(values.dtype)
@@ -134,6 +136,48 @@ def _sum_to_param(values, param_shape, fused=False):
         ones = ops.ones((1, ops.shape(matrix)[0]), dtype=dtype)
         return ops.reshape(ops.matmul(ones, matrix), param_shape)
     return ops.reshape(ops.sum(values, axis=axes, keepdims=True), param_shape)
+
+
+def _fold_count(size):
+    """How many blocks ``_folded_sum`` adds along an axis of ``size``."""
+    if size <= 8:
+        return size
+    # 8 to 4 blocks; the fewest rows left over, then the most blocks.
+    return min(range(8, 3, -1), key=lambda k: (size % k, -k))
+
+
+def _folded_sum(values, axes):
+    """``sum(values, axes, keepdims=True)`` that XLA computes fast.
+
+    XLA on CPU writes out the input of every reduction (it does not fuse the
+    elementwise loop that produces ``values`` into the sum), and on
+    TensorFlow each such buffer is fresh memory, page faults included. So
+    the longest summed axis of static size is first folded: its ``k``
+    (4 to 8) blocks are added elementwise, which fuses with the producer,
+    and only ``1/k`` of ``values`` is written out (plus the rows left over
+    when ``k`` does not divide the axis, summed on their own).
+    """
+    static = [
+        (values.shape[axis], axis)
+        for axis in axes
+        if values.shape[axis] is not None and values.shape[axis] > 1
+    ]
+    if not static:
+        return ops.sum(values, axis=axes, keepdims=True)
+    size, axis = max(static)
+    blocks = _fold_count(size)
+    rows = size // blocks
+
+    def part(start, stop):
+        return values[(slice(None),) * axis + (slice(start, stop),)]
+
+    folded = part(0, rows)
+    for block in range(1, blocks):
+        folded = folded + part(block * rows, (block + 1) * rows)
+    total = ops.sum(folded, axis=axes, keepdims=True)
+    if blocks * rows < size:
+        total = total + ops.sum(part(blocks * rows, size), axes, keepdims=True)
+    return total
 
 
 @functools.cache
@@ -327,9 +371,11 @@ def selu(x):
 
 
 def _pelu_exponent(x, beta):
-    # x / beta, and minimum(x, 0) / beta reusing it: 0 where x >= 0.
+    # x / beta, and minimum(x, 0) / beta reusing it: 0 where x >= 0. As
+    # x * (1 / beta) (within an ulp): XLA recomputes a product in every
+    # loop that needs it, but writes a full-size quotient out.
     positive = ops.greater_equal(x, 0)
-    scaled = x / beta
+    scaled = x * (_const(1, x) / beta)
     return positive, scaled, ops.where(positive, _const(0, x), scaled)
 
 
