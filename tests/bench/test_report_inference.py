@@ -320,3 +320,24 @@ def test_sequential_type_one_error_under_the_null():
 def test_look_schedule_validates(args, match):
     with pytest.raises(ValueError, match=match):
         sequential.look_schedule(*args)
+
+
+def test_definitions_section_is_rendered_from_its_one_source(tmp_path):
+    import html
+    import re
+
+    from reluplug.bench.report import write_report
+
+    vals = {"relu": BASE, "elu": BASE + 0.003 + NOISE}
+    data, _ = _run(tmp_path, vals)
+    write_report(data.run_dir, formats=("html",))
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    for term, body in stats.DEFINITIONS:
+        assert f"{term} : {' '.join(body.split())}" in text or (
+            f"{term}: {' '.join(body.split())}" in text
+        ), term
+    # The definitions name the design, the corrections and the method.
+    words = " ".join(b for _, b in stats.DEFINITIONS)
+    for needle in ("fixed test set", "Nadeau-Bengio", "Holm", "Lan-DeMets"):
+        assert needle in words
