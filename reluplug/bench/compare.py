@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 
 import keras
 import numpy as np
@@ -144,6 +145,14 @@ def compare(
 
     out = os.path.abspath(os.fspath(out))
     acts = _activation_tables(activations)
+    if len(acts) == 1:
+        warnings.warn(
+            f"{_OWNER}: one activation ({acts[0]['name']!r}): nothing to "
+            "compare it with, so the summary has no paired comparison. Pass "
+            "two or more, e.g. activations=['relu', 'elu'].",
+            UserWarning,
+            stacklevel=2,
+        )
     arrays = _data_arrays(data)
     model_ref, model, created = _model(model_or_builder, executor, engine)
     try:
@@ -164,6 +173,12 @@ def compare(
     }
     if tuning is not None and learning_rate == 1e-3:
         del training["learning_rate"]  # the default: tuning chooses it
+    if not isinstance(seeds, list | tuple) or not seeds:
+        raise config.ConfigError(
+            f"{_OWNER}: `seeds` must be a non-empty list of distinct "
+            "non-negative integers, e.g. seeds=[0] for one seed or "
+            f"seeds=[0, 1, 2]. Received: seeds={seeds!r}"
+        )
     if isinstance(seeds, tuple):
         seeds = list(seeds)
     mapping = {
