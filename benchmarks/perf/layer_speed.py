@@ -26,14 +26,22 @@ device-to-device copy's (`-x`: one read, one write).
 Targets (checked and printed per mode):
 
 * graph (TF, no XLA): PReLU <= 1.6x, PELU and SReLU <= 2.5x LeakyReLU;
-  fixed-parameter layers <= 1.05x their Keras equivalent.
+  every layer <= 1.05x its Keras equivalent (issue #21: SELU <= 1.1x).
 * XLA (TF `jit_compile=True`, JAX): layers with a Keras equivalent <= 1.05x
   of it (within noise, as before the hand-written gradients changed); on a
-  GPU (JAX): >= 0.95x the speed of Keras built-ins and parametric layers
-  <= 1.3x LeakyReLU.
+  CPU PELU and SReLU <= 2.5x LeakyReLU (issue #21); on a GPU (JAX):
+  >= 0.95x the speed of Keras built-ins and parametric layers <= 1.3x
+  LeakyReLU.
+
+On TensorFlow the "graph" rows of PReLU, PELU, SReLU and SELU run
+reluplug's fast path (their passes as small XLA functions inside the
+graph, ``reluplug._fast``); ``--no-fast-path`` times the ``keras.ops``
+reference instead.
 
 Run: ``python benchmarks/perf/layer_speed.py [--backend jax] [--repeats 30]
-[--rows 4096] [--threads 1]``. A benchmark, not a test: it asserts nothing.
+[--quick] [--rows 4096] [--threads 1] [--no-fast-path]``. About a minute
+per mode on 2 cores (``--quick``: 10 repeats). A benchmark, not a test: it
+asserts nothing.
 """
 
 import argparse
@@ -57,6 +65,15 @@ def _parse(argv):
     parser.add_argument("--cols", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="10 repeats instead of 30"
+    )
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="TensorFlow: time the keras.ops reference path of the "
+        "parametric layers and SELU, not reluplug's XLA fast path",
+    )
     parser.add_argument(
         "--modes",
         default="graph,xla",
@@ -84,6 +101,8 @@ def _parse(argv):
         "thread is steadier on a shared machine.",
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats = 10
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     for mode in args.modes:
         if mode not in ("graph", "xla"):
@@ -151,6 +170,8 @@ ROWS = {
 }
 
 # Graph mode (TF without XLA): time as a multiple of Keras LeakyReLU's.
+# CPU XLA: time as a multiple of Keras LeakyReLU's (issue #21).
+XLA_CPU_FLOOR_TARGETS = {"PELU (channel)": 2.5, "SReLU (channel)": 2.5}
 GRAPH_FLOOR_TARGETS = {
     "PReLU (channel)": 1.6,
     "PELU (channel)": 2.5,
@@ -256,12 +277,15 @@ def _targets(mode, label, keras_ratio, floor_ratio, on_gpu):
         if label in GRAPH_FLOOR_TARGETS:
             limit = GRAPH_FLOOR_TARGETS[label]
             out.append((f"floor {_check(floor_ratio, limit)}", None))
-        elif keras_ratio is not None and not parametric:
+        if keras_ratio is not None:
             out.append((f"keras {_check(keras_ratio, WITHIN)}", None))
     else:
         if keras_ratio is not None:
             limit = 1 / GPU_KERAS_SPEED if on_gpu else WITHIN
             out.append((f"keras {_check(keras_ratio, round(limit, 3))}", None))
+        if not on_gpu and label in XLA_CPU_FLOOR_TARGETS:
+            limit = XLA_CPU_FLOOR_TARGETS[label]
+            out.append((f"floor {_check(floor_ratio, limit)}", None))
         if on_gpu and parametric:
             check = _check(floor_ratio, GPU_PARAM_FLOOR)
             out.append((f"floor {check}", None))
@@ -314,6 +338,13 @@ def _header():
         f"reluplug layer speed, {now} UTC: forward + all gradients on "
         f"({ARGS.rows}, {ARGS.cols}) float32, min and median of "
         f"{ARGS.repeats} interleaved repeats"
+    )
+    fast = "off (keras.ops reference)" if ARGS.no_fast_path else "on"
+    if ARGS.backend != "tensorflow":
+        fast = "n/a"
+    print(
+        f"reluplug TensorFlow fast path: {fast}; machine: "
+        f"{platform.node()}, {platform.platform()}"
     )
     print(
         f"{versions}, Python {platform.python_version()}; device {device}; "
@@ -392,6 +423,10 @@ def run_mode(mode, x, upstream, labels):
 
 
 def main():
+    if ARGS.no_fast_path:
+        from reluplug import _fast
+
+        _fast._state["enabled"] = False
     if ARGS.backend == "tensorflow" and ARGS.threads:
         import tensorflow as tf
 

@@ -29,7 +29,7 @@ layer more than 1.05x the model with its Keras equivalent.
 Run (a few minutes on 2 cores; ``--quick`` about half):
 ``python3 benchmarks/perf/model_speed.py [--quick] [--paths tf,tf-xla,jax]
 [--models cnn,mlp] [--repeats 7] [--steps 3] [--threads 0]
-[--clock wall]``.
+[--clock wall] [--no-fast-path]``.
 A benchmark, not a test: it asserts nothing.
 """
 
@@ -93,6 +93,12 @@ def _parse(argv):
         default="wall",
         help="wall time, or the process's CPU time (all threads; steadier "
         "on a loaded machine, best with --threads 1). Defaults to wall.",
+    )
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="TensorFlow: run the keras.ops reference path of reluplug's "
+        "parametric layers and SELU, not the XLA fast path",
     )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -162,6 +168,10 @@ def _model(kind, label):
 
 def _child(args):
     path_names = args.child.split(",")
+    if args.no_fast_path:
+        from reluplug import _fast
+
+        _fast._state["enabled"] = False
     if args.threads and "tf" in path_names[0]:
         import tensorflow as tf
 
@@ -320,6 +330,7 @@ def main(argv):
         str(args.threads),
         "--clock",
         args.clock,
+        *(["--no-fast-path"] if args.no_fast_path else []),
         "--rows",
         ",".join(args.rows),
     ]
@@ -333,7 +344,8 @@ def main(argv):
         f"Python {platform.python_version()}; {_cpu_name()}, "
         f"{os.cpu_count()} CPUs; TF intra-op threads "
         f"{args.threads or 'default'}; clock {args.clock}; load average at "
-        f"start {_load()}"
+        f"start {_load()}; reluplug TF fast path "
+        f"{'off' if args.no_fast_path else 'on'}; {platform.node()}"
     )
     started = time.perf_counter()
     all_met = True
