@@ -223,7 +223,7 @@ def test_bayes_statement_no_variant_beats_the_baseline(tmp_path):
     for i in range(3):
         vals[f"a{i}"] = BASE - 0.002 + NOISE[np.roll(np.arange(10), i)] / 5
     _, s = _run(tmp_path, vals)
-    assert (s.dropna(subset=["p_better"])["p_better"] <= 0.05).all()
+    assert s["p_better"].sum() <= 0.05  # jointly, by the union bound
     text = stats.bayes_statements(s)
     assert (
         "No variant beats relu by more than 0.005 (accuracy) with "
@@ -236,6 +236,26 @@ def test_bayes_statement_no_variant_beats_the_baseline(tmp_path):
     text = " ".join(stats.bayes_statements(s))
     assert "far beats relu by more than 0.005" in text
     assert "No variant" not in text
+
+
+def test_bayes_claims_hold_jointly():
+    # Two variants each 0.97 likely to beat relu: 0.03 + 0.03 > 0.05, so
+    # only one claim fits in a joint 0.95; a third at 0.999 joins it.
+    rows = [
+        ("relu", True, np.nan, np.nan, np.nan),
+        ("a", False, 0.97, 0.02, 0.01),
+        ("b", False, 0.97, 0.02, 0.01),
+        ("c", False, 0.999, 0.001, 0.0),
+    ]
+    g = pd.DataFrame(
+        rows,
+        columns=["activation", "is_baseline", "p_better", "p_rope", "p_worse"],
+    ).assign(baseline="relu", rope=0.005, metric="accuracy", same_as=None)
+    text = stats.bayes_statements(g)
+    assert text == [
+        "c and a all beat relu by more than 0.005 (accuracy) with "
+        "probability >= 0.95."
+    ]
 
 
 # ------------------------------------------------------------ sequential

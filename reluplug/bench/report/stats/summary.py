@@ -635,12 +635,31 @@ def headline(summary):
     return pd.DataFrame(rows, columns=cols)
 
 
+def _joint(g, col, level):
+    """Activations whose claims hold together with probability >= level.
+
+    Most probable first, while the sum of the claims' posterior
+    probabilities of being false stays <= 1 - level (Bonferroni's union
+    bound: the joint probability that all hold is then >= level, whatever
+    the dependence between the comparisons).
+    """
+    out, miss = [], 0.0
+    ordered = g.sort_values(col, ascending=False, kind="stable")[col]
+    for act, p in ordered.items():
+        if miss + (1.0 - p) > 1.0 - level + 1e-12:
+            break
+        miss += 1.0 - p
+        out.append(act)
+    return out
+
+
 def bayes_statements(summary_task, level=POSTERIOR_LEVEL):
     """Plain sentences from the Bayesian comparison of one task.
 
-    Each sentence is said only when the posterior supports it with
-    probability at least `level` for every activation it covers (each
-    comparison's own posterior, `p_better` / `p_rope` / `p_worse`).
+    A sentence is said only when the posteriors support it jointly with
+    probability at least `level` (`_joint`: a union bound over the
+    comparisons it covers, so picking the best of many activations does
+    not inflate it).
 
     Args:
         summary_task: Rows of `summarize` for one task.
@@ -654,35 +673,37 @@ def bayes_statements(summary_task, level=POSTERIOR_LEVEL):
         ~summary_task["is_baseline"].astype(bool)
         & summary_task["same_as"].isna()
         & summary_task["p_better"].notna()
-    ]
+    ].set_index("activation")
     if not len(g):
         return []
     r = g.iloc[0]
     base, rope, metric = r["baseline"], r["rope"], r["metric"]
     width = f"{rope:.3g} ({metric})"
+    tail = f"with probability >= {level:.2f}."
+
+    def names(acts, one, many):
+        if len(acts) == 1:
+            return f"{acts[0]} {one}"
+        return f"{', '.join(acts[:-1])} and {acts[-1]} {many}"
+
     out = []
-    better = g[g["p_better"] >= level]
-    for _, x in better.iterrows():
+    better = _joint(g, "p_better", level)
+    if better:
         out.append(
-            f"{x['activation']} beats {base} by more than {width} with "
-            f"probability {x['p_better']:.2f}."
+            f"{names(better, 'beats', 'all beat')} {base} by more than "
+            f"{width} {tail}"
         )
-    if (g["p_better"] <= 1 - level).all():
-        out.append(
-            f"No variant beats {base} by more than {width} with "
-            f"probability >= {level:.2f}."
-        )
-    same = g[g["p_rope"] >= level]["activation"].tolist()
+    if g["p_better"].sum() <= 1.0 - level + 1e-12:
+        out.append(f"No variant beats {base} by more than {width} {tail}")
+    same = _joint(g, "p_rope", level)
     if same:
         out.append(
-            f"{', '.join(same)} {'is' if len(same) == 1 else 'are'} within "
-            f"+-{width} of {base} with probability >= {level:.2f}."
+            f"{names(same, 'is', 'are all')} within +-{width} of {base} {tail}"
         )
-    worse = g[g["p_worse"] >= level]["activation"].tolist()
+    worse = _joint(g, "p_worse", level)
     if worse:
         out.append(
-            f"{', '.join(worse)} {'is' if len(worse) == 1 else 'are'} worse "
-            f"than {base} by more than {width} with probability >= "
-            f"{level:.2f}."
+            f"{names(worse, 'is', 'are all')} worse than {base} by more "
+            f"than {width} {tail}"
         )
     return out
