@@ -108,8 +108,7 @@ def _sum_to_param(values, param_shape, fused=False):
 
     The gradient of every broadcast parameter goes through here.
     ``fused=True`` (code compiled by XLA: JAX, the TensorFlow fast path) is
-    a plain ``sum``, which XLA computes from the fused elementwise loop
-    that produces ``values``. Otherwise (TensorFlow, op by op), when the
+    ``_folded_sum``. Otherwise (TensorFlow, op by op), when the
     summed axes are the leading ones (channels-last layouts: ``(C,)``,
     ``(1, 1, C)``, per element), the float32/float64 sum is a
     ``ones @ values`` matrix-vector product: TensorFlow's CPU column
@@ -128,7 +127,7 @@ def _sum_to_param(values, param_shape, fused=False):
     count = len(axes)
     leading = axes == tuple(range(count)) and count < rank
     dtype = backend.standardize_dtype(values.dtype)
-    if not fused and leading and dtype in ("float32", "float64"):
+    if leading and dtype in ("float32", "float64"):
         size = 1
         for dim in param_shape:
             size *= dim
