@@ -10,7 +10,7 @@ Commands::
         [--gpus N] [--retries N] [--no-report]
     reluplug-bench report DIR
     reluplug-bench evidence --out DIR [--quick] [--executor E] [--workers N]
-        [--claim N ...] [--overwrite]
+        [--claim N ...] [--overwrite] [--engine fit|population]
     reluplug-bench plan SUITE [--run DIR] [--effect X] [--power P]
 
 ``SUITE`` is a TOML file, or the name of a suite in ``benchmarks/suites``
@@ -187,7 +187,13 @@ def _parser():
         action="append",
         type=int,
         default=[],
-        help="only measure this claim (1-9); the report covers all",
+        help="only measure this claim (1-11); the report covers all",
+    )
+    evidence.add_argument(
+        "--engine",
+        default="fit",
+        help="fit (default) or population, as for run (the trial-based "
+        "claims' suites)",
     )
     evidence.add_argument(
         "--overwrite",
@@ -411,6 +417,7 @@ def _evidence(args, console):
             reporter=ProgressReporter(console),
             log=lambda line: console.print(line, highlight=False),
             claims=tuple(args.claim),
+            engine=args.engine,
         )
     except (config.ConfigError, RunFolderError) as error:
         console.print(f"error: {error}", highlight=False)

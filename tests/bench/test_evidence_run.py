@@ -2,7 +2,7 @@
 and the page in headless chromium (as tests/bench/test_report_browser.py).
 
 Claims 1, 2 (analyses) and 9 (four small trials) are measured; the report
-still has all nine sections, the others saying they were not measured.
+still has all eleven sections, the others saying they were not measured.
 """
 
 import html
@@ -41,12 +41,12 @@ def test_report_files_and_verdicts(evidence):
     for name in ("report.html", "summary.md", "verdicts.csv", "evidence.json"):
         assert (out / name).is_file(), name
     verdicts = pd.read_csv(out / "verdicts.csv")
-    assert list(verdicts["claim"]) == list(range(1, 10))
+    assert list(verdicts["claim"]) == list(range(1, 12))
     word = verdicts.set_index("claim")["verdict"]
     assert word[1] == "holds"
     assert word[2] == "mixed"  # tanh's largest derivative stays 1
     assert word[9] in ("holds", "mixed")
-    for n in (3, 4, 5, 6, 7, 8):
+    for n in (3, 4, 5, 6, 7, 8, 10, 11):
         assert word[n] == "mixed"
         reason = verdicts.set_index("claim").loc[n, "reason"]
         assert reason.startswith("Not measured")
@@ -82,8 +82,8 @@ def test_report_only_and_bad_claim(evidence, capsys, tmp_path):
     os.remove(out / "report.html")
     assert cli.main(["evidence", "--out", str(out), "--report-only"]) == 0
     assert (out / "report.html").is_file()
-    assert cli.main(["evidence", "--out", str(out), "--claim", "10"]) == 2
-    assert "--claim=10" in capsys.readouterr().out
+    assert cli.main(["evidence", "--out", str(out), "--claim", "12"]) == 2
+    assert "--claim=12" in capsys.readouterr().out
 
 
 @pytest.mark.browser

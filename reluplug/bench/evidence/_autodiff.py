@@ -61,19 +61,14 @@ def derivative(fn, x):
     )
 
 
-def forward_backward_seconds(fn, shape, repeats=30, seed=0):
-    """Median seconds of one compiled forward + backward pass of ``fn``.
+def compiled_forward_backward(fn, shape, seed=0):
+    """A no-argument callable running one compiled forward + backward pass.
 
     The function maps a float32 tensor of ``shape`` to one of the same
     shape; the backward pass is the gradient of ``sum(fn(x))`` with
     respect to ``x``. Compiled with ``tf.function`` / ``jax.jit`` (eager on
-    torch), warmed up three times, then timed ``repeats`` times.
-
-    Returns:
-        ``(median, all timings)`` in seconds.
+    torch) and warmed up three times; each call waits for its result.
     """
-    import time
-
     x = np.random.default_rng(seed).normal(size=shape).astype("float32")
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -115,6 +110,19 @@ def forward_backward_seconds(fn, shape, repeats=30, seed=0):
         )
     for _ in range(3):
         call()
+    return call
+
+
+def forward_backward_seconds(fn, shape, repeats=30, seed=0):
+    """Median seconds of one compiled forward + backward pass of ``fn``
+    (``compiled_forward_backward``), timed ``repeats`` times.
+
+    Returns:
+        ``(median, all timings)`` in seconds.
+    """
+    import time
+
+    call = compiled_forward_backward(fn, shape, seed)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

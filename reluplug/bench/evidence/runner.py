@@ -68,6 +68,7 @@ def run_evidence(
     reporter=None,
     log=print,
     claims=None,
+    engine="fit",
 ):
     """Runs (or resumes) every claim into ``out`` and writes the report.
 
@@ -80,7 +81,10 @@ def run_evidence(
         reporter: progress reporter passed to ``engine.run_suite``.
         log: ``log(str)`` for one line per step.
         claims: claim numbers to run (default: all); the report always
-            covers all nine, saying which have no data.
+            covers every claim, saying which have no data.
+        engine: ``"fit"`` or ``"population"``, passed to
+            ``engine.run_suite`` for the trial-based claims (same records
+            either way).
 
     Returns:
         ``(written, errors)``: the report's files and ``{claim number:
@@ -124,6 +128,7 @@ def run_evidence(
                     overwrite=overwrite,
                     executor=executor,
                     reporter=reporter,
+                    engine=engine,
                 )
                 run_dirs[name] = run_dir
             tables = module.measure(Context(run_dirs, quick, folder))
