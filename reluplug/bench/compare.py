@@ -99,9 +99,10 @@ def compare(
             split of the tuning seeds (then leave ``learning_rate`` at its
             default; it is not used).
         monitors: as a suite's ``monitors`` (False, True or a dict).
-        problem: ``"classification"`` (softmax output, integer labels,
-            sparse cross-entropy, accuracy) or ``"regression"`` (MSE);
-            defaults to classification for integer labels.
+        problem: ``"classification"`` (softmax output, integer or
+            one-hot labels, sparse cross-entropy, accuracy) or
+            ``"regression"`` (MSE); defaults to classification for integer
+            or one-hot labels.
         val_fraction, test_fraction: split fractions, in (0, 0.5).
         baseline: label of the baseline activation; defaults to the first.
         label: name of the task in the tables; defaults to the model's name.
