@@ -361,3 +361,22 @@ def test_definitions_section_is_rendered_from_its_one_source(tmp_path):
     words = " ".join(b for _, b in stats.DEFINITIONS)
     for needle in ("fixed test set", "Nadeau-Bengio", "Holm", "Lan-DeMets"):
         assert needle in words
+
+
+def test_sequential_decisions_merge_identical_functions(tmp_path):
+    # At one look of 10 seeds, celu (= elu) has p = 0.03: decided only when
+    # the two are one comparison (Holm over two would need p < 0.025).
+    e = NOISE - NOISE.mean()
+    e = e / e.std(ddof=1)
+    sd = 0.01
+    t = sps.t.isf(0.03 / 2, 9)
+    d = t * sd / np.sqrt(10) + sd * e
+    data, _ = _run(tmp_path, {"relu": BASE, "elu": BASE + d, "celu": BASE + d})
+    kw = {"looks": [10], "max_seeds": 10}
+    apart = stats.decided(data.runs, **kw).set_index("activation")
+    assert set(apart["decision"]) == {"undecided"}
+    same = pd.DataFrame({"a": ["celu"], "b": ["elu"], "n_groups": [10]})
+    merged = stats.decided(data.runs, identical=same, **kw)
+    merged = merged.set_index("activation")
+    assert merged.loc["celu", "decision"] == "better"
+    assert merged.loc["elu", "decision"] == "better"  # copied

@@ -75,10 +75,10 @@ def run_until_decided(
         ConfigError: bad ``max_seeds``/``batch`` (before any training).
     """
     from reluplug.bench.report import frames
-    from reluplug.bench.report.stats import ALPHA
+    from reluplug.bench.report import stats
     from reluplug.bench.report.stats import sequential
 
-    alpha = ALPHA if alpha is None else alpha
+    alpha = stats.ALPHA if alpha is None else alpha
     start = len(suite.seeds)
     max_seeds = 4 * start if max_seeds is None else max_seeds
     batch = start if batch is None else batch
@@ -115,13 +115,14 @@ def run_until_decided(
         summaries.append(run_suite(look_suite, out, selection=sel, **kwargs))
         kwargs["overwrite"] = False  # later looks resume the first
         _write(out, looks[: k + 1], max_seeds, alpha, seeds[:n])
-        runs = frames.load_run(out).runs
+        data = frames.load_run(out)
         decisions = sequential.decided(
-            runs,
+            data.runs,
             looks=looks[: k + 1],
             max_seeds=max_seeds,
             rope=rope,
             alpha=alpha,
+            identical=stats.identical_functions(data.runs, data.history),
         )
         undecided = decisions[decisions["decision"] == "undecided"]
         if not len(undecided):

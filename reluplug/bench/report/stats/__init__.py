@@ -46,6 +46,7 @@ from reluplug.bench.report.stats.power import seeds_needed
 from reluplug.bench.report.stats.ranks import credible_best
 from reluplug.bench.report.stats.ranks import friedman
 from reluplug.bench.report.stats.ranks import identical_functions
+from reluplug.bench.report.stats.ranks import merge_identical
 from reluplug.bench.report.stats.ranks import metric_matrix
 from reluplug.bench.report.stats.ranks import p_best
 from reluplug.bench.report.stats.ranks import rank_matrix
@@ -59,7 +60,6 @@ from reluplug.bench.report.stats.summary import bayes_statements
 from reluplug.bench.report.stats.summary import bounded_bands
 from reluplug.bench.report.stats.summary import bounded_interval
 from reluplug.bench.report.stats.summary import headline
-from reluplug.bench.report.stats.summary import merge_identical
 from reluplug.bench.report.stats.summary import ranking
 from reluplug.bench.report.stats.summary import success_interval
 from reluplug.bench.report.stats.summary import summarize

@@ -302,3 +302,42 @@ def identical_functions(runs, history, rtol=1e-3):
                 same[a, b] += 1
     rows = [(a, b, n) for (a, b), n in same.items() if n]
     return pd.DataFrame(rows, columns=cols)
+
+
+def merge_identical(identical, baselines=()):
+    """Activation -> the representative of its group of identical ones.
+
+    Pairs flagged by `identical_functions` are joined into groups
+    (transitively); each group is tested once, through its representative:
+    the baseline when it is in the group, else the first name in sorted
+    order. The others are left out of every test family (Holm, BH), of the
+    ranks, P(best) and the Friedman test, and take the representative's
+    verdict (`equivalent` when it is the baseline).
+
+    Args:
+        identical: DataFrame with columns `a`, `b` (or None).
+        baselines: Labels of baseline activations.
+
+    Returns:
+        Dict activation -> representative, for the non-representatives.
+    """
+    if identical is None or not len(identical):
+        return {}
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in zip(identical["a"], identical["b"]):
+        parent[find(a)] = find(b)
+    groups = {}
+    for x in list(parent):
+        groups.setdefault(find(x), []).append(x)
+    out = {}
+    for members in groups.values():
+        base = sorted(m for m in members if m in baselines)
+        rep = base[0] if base else sorted(members)[0]
+        out.update({m: rep for m in members if m != rep})
+    return out

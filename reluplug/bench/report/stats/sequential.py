@@ -37,6 +37,7 @@ from scipy import stats as sps
 from reluplug.bench.report.stats.definitions import ALPHA
 from reluplug.bench.report.stats.design import rope_width
 from reluplug.bench.report.stats.design import task_facts
+from reluplug.bench.report.stats.ranks import merge_identical
 
 _GRID = 801  # points of the numerical integration per look
 
@@ -279,7 +280,16 @@ def sequential_decisions(
     return out
 
 
-def decided(runs, *, looks, max_seeds, baseline=None, rope=None, alpha=ALPHA):
+def decided(
+    runs,
+    *,
+    looks,
+    max_seeds,
+    baseline=None,
+    rope=None,
+    alpha=ALPHA,
+    identical=None,
+):
     """Which comparisons with the baseline are decided at the current look.
 
     Args:
@@ -291,6 +301,10 @@ def decided(runs, *, looks, max_seeds, baseline=None, rope=None, alpha=ALPHA):
             `is_baseline`.
         rope: Mapping metric -> ROPE value (see `rope_width`).
         alpha: Family-wise level within each task.
+        identical: `identical_functions(runs, history)` or None: each
+            group of identical activations is decided once, through its
+            representative (`merge_identical`); the others copy it
+            (`equivalent` when it is the baseline).
 
     Returns:
         DataFrame with `DECIDED_COLUMNS`, one row per (task, activation)
@@ -314,8 +328,9 @@ def decided(runs, *, looks, max_seeds, baseline=None, rope=None, alpha=ALPHA):
         b = gok[gok["activation"] == base].set_index("seed")["test_metric"]
         width = rope_width(f["metric"], rope, b.mean() if len(b) else None)
         diffs, counts = {}, {}
+        same_as = merge_identical(identical, {base})
         for act, ga in g.groupby("activation", sort=True):
-            if act == base:
+            if act == base or act in same_as:
                 continue
             a = gok[gok["activation"] == act].set_index("seed")["test_metric"]
             # A seed whose trial diverged or failed counts as the worst
@@ -334,6 +349,14 @@ def decided(runs, *, looks, max_seeds, baseline=None, rope=None, alpha=ALPHA):
             mode=f["mode"],
             alpha=alpha,
         )
+        for act, rep in same_as.items():
+            if act in set(g["activation"]) and (rep in res or rep == base):
+                word, n, t, c = res.get(
+                    rep, ("equivalent", np.nan, np.nan, np.nan)
+                )
+                res[act] = (word, n, t, c)
+                a_seeds = set(g.loc[g["activation"] == act, "seed"])
+                counts[act] = len(a_seeds & set(b.index))
         for act, (word, n, t, c) in res.items():
             rows.append(
                 {

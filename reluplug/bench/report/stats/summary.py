@@ -28,6 +28,7 @@ from reluplug.bench.report.stats.paired import verdict
 from reluplug.bench.report.stats.power import _add_power
 from reluplug.bench.report.stats.ranks import _add_ranks
 from reluplug.bench.report.stats.ranks import identical_functions
+from reluplug.bench.report.stats.ranks import merge_identical
 from reluplug.bench.report.stats.ranks import seed_ranks
 from reluplug.bench.report.stats.sequential import decided
 from reluplug.bench.report.stats.survival import _time_to_target
@@ -398,7 +399,9 @@ def summarize(
     df["verdict_method"] = np.where(df["verdict"].notna(), "fixed", None)
     df["decided_at"] = np.nan
     if sequential:
-        df = _sequential_verdicts(df, runs, sequential, baseline, rope, alpha)
+        df = _sequential_verdicts(
+            df, runs, sequential, baseline, rope, alpha, identical
+        )
     keep = df["same_as"].isna()
     ranked = _add_ranks(df[keep].copy(), ranks, kept, facts)
     for col in ("mean_seed_rank", "rank", "p_best", "mean_rank"):
@@ -408,7 +411,7 @@ def summarize(
     return _add_power(df, alpha)
 
 
-def _sequential_verdicts(df, runs, info, baseline, rope, alpha):
+def _sequential_verdicts(df, runs, info, baseline, rope, alpha, identical):
     """Verdicts of a run until decided, from its looks."""
     dec = decided(
         runs,
@@ -417,6 +420,7 @@ def _sequential_verdicts(df, runs, info, baseline, rope, alpha):
         baseline=baseline,
         rope=rope,
         alpha=info.get("alpha", alpha),
+        identical=identical,
     ).set_index(["task", "activation"])
     for i in df.index:
         key = (df.at[i, "task"], df.at[i, "activation"])
@@ -431,45 +435,6 @@ def _baselines(runs, baseline):
     if baseline is not None:
         return {baseline}
     return set(runs.loc[runs["is_baseline"].astype(bool), "activation"])
-
-
-def merge_identical(identical, baselines=()):
-    """Activation -> the representative of its group of identical ones.
-
-    Pairs flagged by `identical_functions` are joined into groups
-    (transitively); each group is tested once, through its representative:
-    the baseline when it is in the group, else the first name in sorted
-    order. The others are left out of every test family (Holm, BH), of the
-    ranks, P(best) and the Friedman test, and take the representative's
-    verdict (`equivalent` when it is the baseline).
-
-    Args:
-        identical: DataFrame with columns `a`, `b` (or None).
-        baselines: Labels of baseline activations.
-
-    Returns:
-        Dict activation -> representative, for the non-representatives.
-    """
-    if identical is None or not len(identical):
-        return {}
-    parent = {}
-
-    def find(x):
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b in zip(identical["a"], identical["b"]):
-        parent[find(a)] = find(b)
-    groups = {}
-    for x in list(parent):
-        groups.setdefault(find(x), []).append(x)
-    out = {}
-    for members in groups.values():
-        base = sorted(m for m in members if m in baselines)
-        rep = base[0] if base else sorted(members)[0]
-        out.update({m: rep for m in members if m != rep})
-    return out
 
 
 def _adjust(df, alpha):
