@@ -84,12 +84,29 @@ def test_result_frames_and_run_folder(sequential_run):
     relu = runs[runs["activation"] == "relu"]["test_metric"]
     got = summary.set_index("activation").loc["relu", "mean"]
     assert got == pytest.approx(relu.mean())
+    # Reading order: the baseline first, the verdict before the numbers.
+    assert summary["activation"].tolist() == ["relu", "leaky_relu"]
+    cols = list(summary.columns)
+    assert cols[:4] == ["task", "activation", "is_baseline", "verdict"]
+    assert cols.index("diff_mean") < cols.index("mean") < cols.index("rope")
+    assert str(runs["seed"].dtype) == "Int64"
+    assert sorted(runs["seed"].unique()) == [0, 1]
     html = result._repr_html_()
     assert "<table" in html and "relu" in html
+    # The generated recommendation, first.
+    from reluplug.bench.report import recommend
+
+    (line,) = recommend.recommend(summary)["text"]
+    assert html.index("Recommendation") < html.index("<table")
+    assert line.replace("'", "&#39;") in html
     # The suite compare() wrote is a real suite, runnable from the CLI.
     suite = config.load(os.path.join(out, "suite.toml"))
     assert [a.label for a in suite.activations] == ["relu", "leaky_relu"]
     assert suite.training.epochs == 1 and suite.training.batch_size == 32
+    # Default monitors: dead/inactive units on (cheap), gradient flow off.
+    assert suite.monitors.dead_units and not suite.monitors.gradient_flow
+    dead = summary.set_index("activation")["final_dead_fraction"]
+    assert 0 <= dead["relu"] <= 1
 
 
 def test_same_initial_weights_per_seed_different_across_seeds(sequential_run):

@@ -265,6 +265,7 @@ def _task_figures(task, data, summary, render, order, palette):
             )
         )
     else:
+        why = "monitors off" if not len(mons) else "gradient-flow monitor off"
         notes.append(f"No gradient norms recorded for this task ({why}).")
     fig = _figure(figsize=(6.4, 3.6))
     plots.plot_epoch_time(hist, order=order, ax=fig.add_subplot(), **kw)
