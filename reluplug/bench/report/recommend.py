@@ -8,8 +8,9 @@ verdict) and answers "which activation?" in one line per task:
   ("prelu is better than relu by 0.012 [0.004, 0.020] ...");
 * else, the undecided activation whose difference points the most towards
   better: name it with its interval and the seeds a paired t-test needs to
-  detect a difference of that size (or the ROPE, if larger): keep the
-  baseline, or run until decided;
+  detect a difference of that size (or the ROPE, if larger) at the level
+  the verdicts use (Holm over the task's comparisons, at its strictest
+  step): keep the baseline, or run until decided;
 * else keep the baseline, saying why (equivalent, worse, or nothing ahead).
 
 Nothing here is written by hand per run: every word comes from the table.
@@ -120,11 +121,19 @@ def _gain(row, mode):
     return d if mode != "min" else -d
 
 
-def _seed_phrase(row, effect, d):
+def _seed_phrase(row, effect, d, m):
+    """Seeds a paired t-test needs to detect `effect` at level ALPHA / m
+    (Holm's first step over the task's `m` comparisons: the verdict's own
+    correction, taken at its strictest)."""
     sd = diff_sd(row)
     r = row.get("nb_ratio")
+    alpha = ALPHA / max(m, 1)
     need = seeds_needed(
-        sd, effect, nb_ratio=r if _finite(r) else None, max_n=MAX_SEEDS
+        sd,
+        effect,
+        nb_ratio=r if _finite(r) else None,
+        alpha=alpha,
+        max_n=MAX_SEEDS,
     )
     size = _num(effect, d)
     if not _finite(sd):
@@ -136,7 +145,7 @@ def _seed_phrase(row, effect, d):
     if need is None and _finite(r) and r > 0:
         # With re-split seeds the noncentrality tends to effect / (sd
         # sqrt(r)): past that ceiling no number of seeds has the power.
-        reach = sps.norm.ppf(1 - ALPHA / 2) + sps.norm.ppf(POWER)
+        reach = sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(POWER)
         if effect / (sd * math.sqrt(r)) < reach:
             return (
                 None,
@@ -223,7 +232,7 @@ def _one(task, g):
         effect = abs(top["diff_mean"])
         if _finite(rope):
             effect = max(effect, float(rope))
-        need, phrase, hopeless = _seed_phrase(top, effect, d)
+        need, phrase, hopeless = _seed_phrase(top, effect, d, len(comp))
         text = (
             f"{top['activation']} {shown} {metric}{lower} vs {base}"
             f"{_posterior(top)}: not "
