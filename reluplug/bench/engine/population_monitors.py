@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from reluplug.bench.engine.monitors import make_monitors
+from reluplug.bench.engine.population_program import jit
 from reluplug.bench.suite import schema
 from reluplug.callbacks import DeadUnitMonitor
 from reluplug.callbacks import GradientFlowMonitor
@@ -100,7 +101,7 @@ class PopulationMonitors:
             ntr = [non_trainable[i] for i in ntr_pos]
             return probe.stateless_call(tr, ntr, xb)[0]
 
-        forward = jax.jit(jax.vmap(member))
+        forward = jit(jax.vmap(member))
 
         def run(trainable, non_trainable):
             outs = [
@@ -135,7 +136,7 @@ class PopulationMonitors:
             grads = jax.grad(loss)(tr, ntr, xb, yb)
             return [grads[i] for i in positions]
 
-        grad = jax.jit(jax.vmap(member))
+        grad = jit(jax.vmap(member))
 
         def run(trainable, non_trainable):
             grads = [

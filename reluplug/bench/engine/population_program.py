@@ -37,6 +37,26 @@ import keras
 import numpy as np
 
 
+def compiler_options():
+    """XLA options of every population program: on CPU, LLVM optimization
+    level 1 (``xla_backend_optimization_level``).
+
+    Compile time is the floor of a cell with few seeds. Measured on a
+    2-core machine: level 1 compiles a digits MLP cell's epoch 25% and a
+    digits CNN's 40% faster than the default, at the same speed per epoch
+    (level 0 compiles faster still but runs the CNN 6x slower). Results
+    are the same to float rounding (the exactness test holds).
+    """
+    if jax.default_backend() == "cpu":
+        return {"xla_backend_optimization_level": 1}
+    return {}
+
+
+def jit(fn):
+    """``jax.jit`` with ``compiler_options()``."""
+    return jax.jit(fn, compiler_options=compiler_options() or None)
+
+
 def _where(mask, new, old):
     """``new`` where ``mask`` (a per-member scalar) else ``old``, per leaf."""
     return jax.tree.map(lambda a, b: jnp.where(mask, a, b), new, old)
@@ -75,8 +95,8 @@ class Program:
         self.metrics_init = [
             jnp.asarray(v.value) for v in model.metrics_variables
         ]
-        self.epoch = jax.jit(self._vmapped_epoch())
-        self.evaluate = jax.jit(self._vmapped_evaluate())
+        self.epoch = jit(self._vmapped_epoch())
+        self.evaluate = jit(self._vmapped_evaluate())
 
     # ----------------------------------------------------------- one member
 
