@@ -22,12 +22,16 @@ SMALL = {"deep_mlp": {"depth": 6, "width": 8}, "spirals": {"n_samples": 200}}
 
 
 def _spec(task, activation="relu", seed=0, params=None, act_params=None):
+    # init = "same": every activation gets the weights the task builds, so
+    # they are equal to the byte (test_init_protocol covers "recommended",
+    # where only the unscaled draws are).
     text = f"""
 version = 1
 name = "t"
 seeds = [{seed}]
 [training]
 epochs = 1
+init = "same"
 [[tasks]]
 name = "{task}"
 params = {_toml(params or SMALL.get(task, {}))}
