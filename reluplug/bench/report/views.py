@@ -39,7 +39,6 @@ READING_ORDER = (
     "rank",
     "p_best",
     "in_credible_best",
-    "in_best_set",
     "epoch_time_ratio",
     "final_dead_fraction",
     "final_inactive_fraction",

@@ -265,15 +265,17 @@ def summarize(
       task's best trial (`success_threshold`), with a Clopper-Pearson
       interval (`success_low`, `success_high`): for bimodal outcomes.
     * `target_epochs` / `target_seconds`: Kaplan-Meier median time to reach,
-      per seed, the baseline's best validation metric (censored at the
-      epochs run; `n_reached_target`, `n_censored`).
+      per seed, the median of the group's best validation metrics (so the
+      baseline can be censored too; censored at the epochs run;
+      `n_reached_target`, `n_censored`); seconds count epoch 1 as the
+      median of the later epochs (no graph-building time).
     * `mean_seed_rank`: mean over seeds of the rank within (task, seed),
       failures worst; `rank` ranks it within the task; `mean_rank` is the
       mean of `rank` over tasks (the Friedman average rank).
-    * `p_best`: bootstrap probability of the best mean seed rank;
-      `in_best_set`: not distinguishable from the top activation (paired
-      t-test on seed ranks, Nadeau-Bengio corrected where it applies, Holm
-      over the comparisons with the top: `p_vs_best_holm`).
+    * `p_best`: Bayesian-bootstrap probability over seeds of the best mean
+      metric (failed trials count as the seed's worst);
+      `in_credible_best`: in the credible best set, the fewest
+      activations holding 95% of P(best) (`stats.ranks`).
     * `mde`, `mde_gz`: the task's minimum detectable effect (80% power,
       two-sided alpha, its number of seeds), in metric units (times
       `pooled_diff_sd`) and as g_z (`statsmodels.stats.power.TTestPower`);
