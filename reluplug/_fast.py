@@ -54,7 +54,7 @@ def disabled():
 
 
 @functools.cache
-def _compiled(name, forward, backward, compile_forward):
+def _compiled(name, forward, backward, compile_forward, with_output):
     import tensorflow as tf
 
     # One trace per input signature: inside a model, shapes are symbolic
@@ -73,7 +73,8 @@ def _compiled(name, forward, backward, compile_forward):
 
         def grad(upstream):
             calls[f"{name}.grad"] += 1
-            result = backward_fn(upstream, x, *params)
+            inputs = (x, out) if with_output else (x,)
+            result = backward_fn(upstream, *inputs, *params)
             return result[0] if not params else list(result)
 
         return out, grad
@@ -81,7 +82,15 @@ def _compiled(name, forward, backward, compile_forward):
     return activation
 
 
-def apply(name, forward, backward, x, *params, compile_forward=True):
+def apply(
+    name,
+    forward,
+    backward,
+    x,
+    *params,
+    compile_forward=True,
+    with_output=False,
+):
     """``forward(x, *params)`` with the gradient ``backward``, compiled.
 
     Args:
@@ -94,9 +103,14 @@ def apply(name, forward, backward, x, *params, compile_forward=True):
         *params: parameter tensors, each broadcasting into ``x``.
         compile_forward: ``False`` runs ``forward`` as it is (for an
             activation whose forward is one fused kernel already).
+        with_output: ``True`` passes the output too:
+            ``backward(upstream, x, y, *params)``.
 
     Returns:
         The output, differentiable with respect to ``x`` and ``params``.
     """
     calls[name] += 1
-    return _compiled(name, forward, backward, compile_forward)(x, *params)
+    activation = _compiled(
+        name, forward, backward, compile_forward, with_output
+    )
+    return activation(x, *params)

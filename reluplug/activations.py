@@ -186,13 +186,23 @@ def _fused(backward):
     return functools.partial(backward, fused=True)
 
 
-def _with_gradient(name, forward, backward, x, *params, compile_forward=True):
+def _with_gradient(
+    name,
+    forward,
+    backward,
+    x,
+    *params,
+    compile_forward=True,
+    with_output=False,
+):
     """``forward(x, *params)`` differentiated by ``backward``.
 
     ``backward(upstream, x, *params, fused)`` returns the gradient of every
     argument from the inputs alone (nothing is kept from the forward pass:
     an elementwise recomputation is cheaper than writing and reading back a
-    saved tensor, and XLA fuses it into the backward loop). On TensorFlow,
+    saved tensor, and XLA fuses it into the backward loop); with
+    ``with_output``, ``backward(upstream, x, y, *params, fused)`` also
+    reads the output ``y``. On TensorFlow,
     unless disabled, both run as compiled XLA functions
     (:mod:`reluplug._fast`); the ``keras.ops.custom_gradient`` below is the
     reference, and the path on JAX.
@@ -205,16 +215,20 @@ def _with_gradient(name, forward, backward, x, *params, compile_forward=True):
             x,
             *params,
             compile_forward=compile_forward,
+            with_output=with_output,
         )
     fused = backend.backend() == "jax"
 
     @ops.custom_gradient
     def _activation(x, *params):
+        out = forward(x, *params)
+
         def grad(*args, upstream=None):
             upstream = _upstream(args, upstream)
-            return tuple(backward(upstream, x, *params, fused=fused))
+            inputs = (x, out) if with_output else (x,)
+            return tuple(backward(upstream, *inputs, *params, fused=fused))
 
-        return forward(x, *params), grad
+        return out, grad
 
     return _activation(x, *params)
 
@@ -328,11 +342,11 @@ def _selu_forward(x):
     return ops.selu(x)
 
 
-def _selu_backward(upstream, x, fused=False):
+def _selu_backward(upstream, x, out, fused=False):
     del fused  # No parameters to sum.
-    negative = _const(SELU_SCALE * SELU_ALPHA, x) * ops.exp(
-        ops.minimum(x, _const(0, x))
-    )
+    # scale * alpha * exp(x) = out + scale * alpha for x <= 0 (no exp: as
+    # fast as SeluGrad), to a rounding of out: the side is picked from x.
+    negative = out + _const(SELU_SCALE * SELU_ALPHA, x)
     slope = ops.where(ops.greater(x, 0), _const(SELU_SCALE, x), negative)
     return (upstream * slope,)
 
@@ -349,10 +363,11 @@ def selu(x):
     fused ``SeluGrad`` picks the side from the rounded *output*, and its
     ``Selu`` kernel computes ``exp(x) - 1``, which is 0 for
     ``-3e-8 < x <= 0`` in float32, so there (and at ``x = 0``) it returns
-    ``scale`` instead of ``scale * alpha``; this one picks it from ``x``. The
-    hand-written gradient runs as one XLA function (:mod:`reluplug._fast`),
-    as fast as ``SeluGrad``. JAX and PyTorch differentiate
-    ``keras.ops.selu`` exactly so already.
+    ``scale`` instead of ``scale * alpha``; this one picks it from ``x``
+    (and, as ``SeluGrad``, takes ``scale * alpha * exp(x)`` as
+    ``output + scale * alpha``, to a rounding of the output). It runs as one
+    XLA function (:mod:`reluplug._fast`), as fast as ``SeluGrad``. JAX and
+    PyTorch differentiate ``keras.ops.selu`` exactly so already.
 
     Subnormal inputs (``0 < |x| <`` the smallest normal number: 1.2e-38 in
     float32 and bfloat16, 2.2e-308 in float64): CPUs running TensorFlow or
@@ -364,7 +379,12 @@ def selu(x):
     x = ops.convert_to_tensor(x)
     if backend.backend() == "tensorflow":
         return _with_gradient(
-            "selu", _selu_forward, _selu_backward, x, compile_forward=False
+            "selu",
+            _selu_forward,
+            _selu_backward,
+            x,
+            compile_forward=False,
+            with_output=True,
         )
     return ops.selu(x)
 
