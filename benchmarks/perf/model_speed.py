@@ -26,9 +26,11 @@ repeats. Targets (issue #21): on ``tf`` the CNN with reluplug PReLU
 <= 1.10x, PELU and SReLU <= 1.15x the LeakyReLU model; on every path no
 layer more than 1.05x the model with its Keras equivalent.
 
-Run (a few minutes on 2 cores; ``--quick`` about half):
+Run (about 5 minutes on an idle 2-core machine, most of it XLA compiling
+20 models per XLA path; ``--paths tf --models cnn`` for the headline in
+about a minute):
 ``python3 benchmarks/perf/model_speed.py [--quick] [--paths tf,tf-xla,jax]
-[--models cnn,mlp] [--repeats 7] [--steps 3] [--threads 0]
+[--models cnn,mlp] [--repeats 5] [--steps 2] [--threads 0]
 [--clock wall] [--no-fast-path]``.
 A benchmark, not a test: it asserts nothing.
 """
@@ -67,8 +69,8 @@ def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--paths", default=",".join(PATHS))
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument(
         "--rows",
@@ -79,7 +81,7 @@ def _parse(argv):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="4 repeats of 2 steps (about half the time)",
+        help="3 repeats of 2 steps (the compiles take most of the rest)",
     )
     parser.add_argument(
         "--threads",
@@ -103,7 +105,7 @@ def _parse(argv):
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.repeats, args.steps = 4, 2
+        args.repeats, args.steps = 3, 2
     args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     for path in args.paths:
