@@ -331,7 +331,7 @@ def run_suite(
         n_pending = len(tune_pending) + len(pending) + waiting
         if budget is not None:
             n_pending = min(n_pending, selection.max_trials)
-        reporter.start(len(specs) + len(tune_specs), n_pending, n_skipped)
+        reporter.start(n_expected + len(tune_specs), n_pending, n_skipped)
     try:
         if suite.tuning is not None:
             for record in run(tune_pending):
