@@ -13,21 +13,18 @@ process-wide op determinism (it cannot be switched off again), and with it
 Keras trains without XLA, which would hollow out the ``jit_compile=True``
 checks of the layer and callback tests.
 
-This directory is put on ``sys.path`` so test modules can import the shared
-helpers (``from layer_testing import run_layer_test``) however pytest was
-started (``python -m pytest``, ``pytest tests/layers``, from a clean clone).
+Test modules import the shared helpers by name (``from layer_testing
+import run_layer_test``): ``setup.cfg`` puts ``tests`` and ``tests/bench``
+on pytest's ``pythonpath``, however pytest is started.
 """
 
 import os
-import sys
 
 import keras
 import numpy as np
 import pytest
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
 
 try:  # matplotlib is an optional ([bench]/[test]) dependency.
     import matplotlib

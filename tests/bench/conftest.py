@@ -1,45 +1,12 @@
-"""Fixtures for the runner tests: tiny suites that train in a second."""
+"""Fixtures for the runner tests: tiny suites that train in a second.
 
-import os
-import sys
-import textwrap
-
-import pytest
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-TINY = """\
-version = 1
-name = "tiny"
-seeds = [0, 1]
-baseline = "relu"
-
-[training]
-epochs = 2
-batch_size = 32
-
-[[tasks]]
-name = "spirals"
-params = {n_samples = 120, hidden = 8, layers = 2}
-
-[[activations]]
-name = "relu"
-
-[[activations]]
-name = "leaky_relu"
-params = {negative_slope = 0.2}
-label = "lrelu"
+Helper modules of this folder (``runner_fixtures``, ``bench_helpers``,
+``report_fixtures``, ...) import by name: ``setup.cfg`` puts ``tests`` and
+``tests/bench`` on pytest's ``pythonpath``.
 """
 
-
-def write_suite(folder, text=TINY, name="tiny.toml"):
-    """Writes suite text (dedented) to ``folder/name``; returns the path."""
-    path = os.path.join(folder, name)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(textwrap.dedent(text))
-    return path
+import pytest
+from runner_fixtures import write_suite
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ test_population_exactness.py for that).
 """
 
 import pytest
-from conftest import TINY
+from runner_fixtures import TINY
 
 from reluplug.bench.engine import jobs
 from reluplug.bench.engine import population

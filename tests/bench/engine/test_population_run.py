@@ -12,8 +12,8 @@ import sys
 import time
 
 import pytest
-from conftest import TINY
-from conftest import write_suite
+from runner_fixtures import TINY
+from runner_fixtures import write_suite
 
 from reluplug.bench import run_suite
 from reluplug.bench.suite import config

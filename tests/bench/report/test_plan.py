@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from bench.report_fixtures import KNOWN
-from bench.report_fixtures import known_run
+from report_fixtures import KNOWN
+from report_fixtures import known_run
 from statsmodels.stats.power import TTestPower
 
 from reluplug.bench import cli

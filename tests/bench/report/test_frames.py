@@ -7,16 +7,16 @@ import sys
 
 import numpy as np
 import pytest
-from bench.report_fixtures import XSS
-from bench.report_fixtures import known_run
-from bench.report_fixtures import partial_run
-from bench.report_fixtures import trial_record
-from bench.report_fixtures import write_run
+from report_fixtures import XSS
+from report_fixtures import known_run
+from report_fixtures import partial_run
+from report_fixtures import trial_record
+from report_fixtures import write_run
 
 import reluplug.bench.report as report
 from reluplug.bench.report import frames
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 3))
 
 
 def test_load_results_is_one_row_per_trial_in_long_form(tmp_path):

@@ -110,7 +110,7 @@ def test_linear_suite_compares_dense_and_hadamard_only():
 
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.path.join(
-        here, "..", "..", "benchmarks", "suites", "linear_mnist5k.toml"
+        here, "..", "..", "..", "benchmarks", "suites", "linear_mnist5k.toml"
     )
     specs = config.load(path).expand()
     labels = sorted({spec.label for spec in specs})

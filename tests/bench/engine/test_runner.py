@@ -6,8 +6,8 @@ import re
 
 import pandas as pd
 import pytest
-from conftest import TINY
-from conftest import write_suite
+from runner_fixtures import TINY
+from runner_fixtures import write_suite
 
 from reluplug.bench import IdenticalModelError
 from reluplug.bench import Selection
@@ -16,7 +16,7 @@ from reluplug.bench import run_suite
 from reluplug.bench import store
 from reluplug.bench.suite import config
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 3))
 TIMING = ("wall_time_s", "fit_time_s", "overhead_s", "mean_epoch_time_s")
 
 

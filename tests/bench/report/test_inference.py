@@ -6,8 +6,8 @@ Bayesian comparison and the group-sequential decisions."""
 import numpy as np
 import pandas as pd
 import pytest
-from bench.report_fixtures import trial_record
-from bench.report_fixtures import write_run
+from report_fixtures import trial_record
+from report_fixtures import write_run
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
@@ -117,7 +117,7 @@ def test_no_nadeau_bengio_on_ranks_and_metric_p_best(tmp_path):
 
 def _history(act, seed):
     rng = np.random.default_rng(seed + (0 if act in ("elu", "celu") else 99))
-    from bench.report_fixtures import make_history
+    from report_fixtures import make_history
 
     return make_history(rng, 4, start=0.5, end=0.9, monitors=False)
 

@@ -4,7 +4,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import TINY
+from runner_fixtures import TINY
 
 from reluplug.bench.engine import data as bench_data
 from reluplug.bench.engine import fit as trial

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_suite
+from runner_fixtures import write_suite
 from sklearn.datasets import load_digits
 
 pytest.importorskip("ray")

@@ -5,8 +5,8 @@ import pathlib
 
 import numpy as np
 import pytest
-from bench.report_fixtures import trial_record
-from conftest import TINY
+from report_fixtures import trial_record
+from runner_fixtures import TINY
 
 from reluplug.bench.engine import until_decided
 from reluplug.bench.engine.run import RunSummary
@@ -129,7 +129,7 @@ def test_bad_caps_fail_before_training(tmp_path, monkeypatch, kwargs, match):
 
 
 def test_cli_until_decided(tmp_path, monkeypatch, capsys):
-    from conftest import write_suite
+    from runner_fixtures import write_suite
 
     from reluplug.bench import cli
 
@@ -161,9 +161,9 @@ def test_compare_until_decided_knobs_need_the_flag(tmp_path):
 
 @pytest.mark.slow
 def test_compare_until_decided_trains_more_seeds(tmp_path):
-    from bench.test_compare import KNOBS
-    from bench.test_compare import build
-    from bench.test_compare import digits
+    from test_compare import KNOBS
+    from test_compare import build
+    from test_compare import digits
 
     from reluplug.bench import compare
 

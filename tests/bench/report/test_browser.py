@@ -12,19 +12,21 @@ import html
 import json
 import re
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from bench.report_fixtures import partial_run
-from bench.report_fixtures import trial_record
-from bench.report_fixtures import write_run
+from browser import CHROMIUM
+from browser import HEIGHT
+from browser import PROBE
+from browser import WIDTH
+from browser import _chromium
+from browser import _embedded_png
 from PIL import Image
+from report_fixtures import partial_run
+from report_fixtures import trial_record
+from report_fixtures import write_run
 
 from reluplug.bench.report import write_report
-
-CHROMIUM = "/usr/bin/chromium"
-WIDTH, HEIGHT = 1280, 4000
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,51 +34,6 @@ pytestmark = [
         shutil.which(CHROMIUM) is None, reason=f"{CHROMIUM} not installed"
     ),
 ]
-
-PROBE = """
-<script>
-window.addEventListener("load", () => {
-  const out = [...document.images].map((img) => {
-    const r = img.getBoundingClientRect();
-    return {name: img.dataset.name, complete: img.complete,
-            nw: img.naturalWidth, nh: img.naturalHeight,
-            x: r.left + window.scrollX, y: r.top + window.scrollY,
-            w: r.width, h: r.height};
-  });
-  const pre = document.createElement("pre");
-  pre.id = "probe";
-  pre.textContent = "PROBE" + JSON.stringify(out) + "PROBE";
-  document.body.appendChild(pre);
-});
-</script>
-"""
-
-
-def _chromium(tmp_path, url, *args):
-    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--force-device-scale-factor=1",
-        f"--user-data-dir={profile}",
-        "--enable-logging=stderr",
-        "--v=0",
-        f"--window-size={WIDTH},{HEIGHT}",
-        "--virtual-time-budget=5000",
-        *args,
-        url,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    console = [ln for ln in res.stderr.splitlines() if ":CONSOLE" in ln]
-    return res, console
 
 
 @pytest.fixture(scope="module")
@@ -143,23 +100,6 @@ def test_report_opens_without_console_messages_and_renders_figures(
         assert np.abs(region - png).mean() < 3.0, img["name"]
         checked += 1
     assert checked >= 3
-
-
-def _embedded_png(text, name):
-    import base64
-    import io
-
-    m = re.search(
-        r'src="data:image/png;base64,([^"]+)"[^>]*data-name="'
-        + re.escape(name)
-        + '"',
-        text,
-    )
-    png = Image.open(io.BytesIO(base64.b64decode(m.group(1))))
-    rgba = np.asarray(png.convert("RGBA"), dtype=float)
-    alpha = rgba[..., 3:] / 255.0
-    # Composite over the page's white background.
-    return rgba[..., :3] * alpha + 255.0 * (1 - alpha)
 
 
 # The standard suite's activations (the widest real report) and a user task

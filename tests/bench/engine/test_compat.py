@@ -18,7 +18,7 @@ import pandas as pd
 from reluplug.bench.engine import run_suite
 from reluplug.bench.suite import config
 
-DATA = pathlib.Path(__file__).parent / "data" / "pre_house_tiny"
+DATA = pathlib.Path(__file__).parents[1] / "data" / "pre_house_tiny"
 
 
 def _timing(column):

@@ -7,13 +7,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np
 import pytest  # noqa: E402
-from bench.report_fixtures import KNOWN  # noqa: E402
-from bench.report_fixtures import known_run  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.collections import QuadMesh  # noqa: E402
 from matplotlib.colors import to_hex
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from report_fixtures import KNOWN  # noqa: E402
+from report_fixtures import known_run  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
 from reluplug.bench.report import frames  # noqa: E402

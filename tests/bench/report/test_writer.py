@@ -7,11 +7,11 @@ import struct
 
 import pandas as pd
 import pytest
-from bench.report_fixtures import XSS
-from bench.report_fixtures import known_run
-from bench.report_fixtures import partial_run
-from bench.report_fixtures import trial_record
-from bench.report_fixtures import write_run
+from report_fixtures import XSS
+from report_fixtures import known_run
+from report_fixtures import partial_run
+from report_fixtures import trial_record
+from report_fixtures import write_run
 
 from reluplug.bench.report import frames
 from reluplug.bench.report import stats

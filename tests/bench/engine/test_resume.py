@@ -11,7 +11,7 @@ import os
 
 import pandas as pd
 import pytest
-from conftest import write_suite
+from runner_fixtures import write_suite
 
 from reluplug.bench import run_suite
 from reluplug.bench.report import frames

@@ -4,8 +4,8 @@ task variant (one group) per value; the runner trains and tables them apart.
 
 import pandas as pd
 import pytest
-from conftest import write_suite
 from matplotlib.figure import Figure
+from runner_fixtures import write_suite
 
 from reluplug.bench import ConfigError
 from reluplug.bench import engine

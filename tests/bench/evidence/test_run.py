@@ -1,5 +1,5 @@
 """`reluplug-bench evidence --quick`: the runner, resume, the report files,
-and the page in headless chromium (as tests/bench/test_report_browser.py).
+and the page in headless chromium (as tests/bench/report/test_browser.py).
 
 Claims 1, 2 (analyses) and 9 (four small trials) are measured; the report
 still has all eleven sections, the others saying they were not measured.
@@ -14,12 +14,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from bench.test_report_browser import CHROMIUM
-from bench.test_report_browser import HEIGHT
-from bench.test_report_browser import PROBE
-from bench.test_report_browser import WIDTH
-from bench.test_report_browser import _chromium
-from bench.test_report_browser import _embedded_png
+from browser import CHROMIUM
+from browser import HEIGHT
+from browser import PROBE
+from browser import WIDTH
+from browser import _chromium
+from browser import _embedded_png
 from PIL import Image
 
 from reluplug.bench import cli

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY
-from conftest import write_suite
+from runner_fixtures import TINY
+from runner_fixtures import write_suite
 
 from reluplug.bench import cli
 from reluplug.bench import run_suite

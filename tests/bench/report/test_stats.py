@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import scikit_posthocs as sp
-from bench.report_fixtures import KNOWN
-from bench.report_fixtures import MODES
-from bench.report_fixtures import known_run
-from bench.report_fixtures import make_history
-from bench.report_fixtures import trial_record
-from bench.report_fixtures import write_run
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
+from report_fixtures import KNOWN
+from report_fixtures import MODES
+from report_fixtures import known_run
+from report_fixtures import make_history
+from report_fixtures import trial_record
+from report_fixtures import write_run
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower

@@ -6,13 +6,13 @@ import types
 from pathlib import Path
 
 import pandas as pd
-from bench.report_fixtures import XSS
+from report_fixtures import XSS
 
 import reluplug.bench.report
 from reluplug.bench.evidence._common import Verdict
 from reluplug.bench.report import html
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = Path(reluplug.bench.report.__file__).parent / "templates"
 
 

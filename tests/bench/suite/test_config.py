@@ -7,14 +7,14 @@ import dataclasses
 import os
 
 import pytest
-from conftest import TINY
-from conftest import write_suite
+from runner_fixtures import TINY
+from runner_fixtures import write_suite
 
 from reluplug.bench import ConfigError
 from reluplug.bench import cli
 from reluplug.bench.suite import config
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 3))
 
 
 def _replace(old, new):

@@ -15,8 +15,8 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import TINY
-from conftest import write_suite
+from runner_fixtures import TINY
+from runner_fixtures import write_suite
 
 from reluplug.bench import run_suite
 from reluplug.bench.suite import config

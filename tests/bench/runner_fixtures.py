@@ -1,0 +1,35 @@
+"""A tiny suite for the runner tests: 4 trials that train in a second."""
+
+import os
+import textwrap
+
+TINY = """\
+version = 1
+name = "tiny"
+seeds = [0, 1]
+baseline = "relu"
+
+[training]
+epochs = 2
+batch_size = 32
+
+[[tasks]]
+name = "spirals"
+params = {n_samples = 120, hidden = 8, layers = 2}
+
+[[activations]]
+name = "relu"
+
+[[activations]]
+name = "leaky_relu"
+params = {negative_slope = 0.2}
+label = "lrelu"
+"""
+
+
+def write_suite(folder, text=TINY, name="tiny.toml"):
+    """Writes suite text (dedented) to ``folder/name``; returns the path."""
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(textwrap.dedent(text))
+    return path
