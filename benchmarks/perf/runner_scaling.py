@@ -19,9 +19,33 @@ move with it.
     python benchmarks/perf/runner_scaling.py [--epochs 30] [--keep DIR]
 
 Takes about 3-4 minutes on an idle 2-core machine.
+
+Engines (``--engines``, issue #18): the population engine (every seed of a
+task/activation cell in one vmapped JAX program) against the fit engine
+(one ``model.fit`` per trial), both on 2 worker processes, on the standard
+suite (``benchmarks/suites/standard.toml``: its tasks, recipe, init and
+monitors; without its ``[tuning]``, every trial at the suite's learning
+rate)::
+
+    python benchmarks/perf/runner_scaling.py --engines [--quick] [--keep DIR]
+
+prints (1) trials per hour of both engines on the standard suite at 10 and
+at 50 seeds and on digits_mlp alone at 50 seeds, with the ratios; (2) the
+time per trial and the compile time of one digits_mlp cell as the
+population grows (1, 4, 16, 64 members); (3) the statistical equivalence
+of the engines: 30 seeds of relu and prelu on digits_mlp under both,
+paired by seed, TOST within +-0.005 test accuracy. The fit engine's rate is
+measured on a sample (one seed of each task/activation) and extrapolated
+as trials per hour; trials per hour are given two ways, from the elapsed
+time (worker start-up included) and from worker-seconds per trial (the
+records' ``wall_time_s``; building, compiling and evaluating included).
+``--quick`` (about 8-10 minutes on an idle 2-core machine) uses 4 of the
+suite's 12 activations (relu, prelu, srelu, tanh); without it, all 12
+(about three times longer).
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -30,6 +54,7 @@ import tempfile
 import textwrap
 import time
 
+import numpy as np
 import pandas as pd
 
 from reluplug.bench import run_suite
@@ -91,11 +116,221 @@ def _run(suite, folder, name, workers):
     }
 
 
+# ------------------------------------------------------------ engines
+
+STANDARD = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "suites",
+    "standard.toml",
+)
+QUICK_ACTIVATIONS = ("relu", "prelu", "srelu", "tanh")
+SIZES = (1, 4, 16, 64)
+ROPE = 0.005
+
+
+def _standard(seeds, activations=None, tasks=None):
+    """The standard suite with other seeds, activations and tasks, and
+    without its ``[tuning]`` (every trial at the ``[training]`` learning
+    rate: the engines are compared on the same trials)."""
+    import tomllib
+
+    with open(STANDARD, "rb") as f:
+        data = tomllib.load(f)
+    data["seeds"] = list(seeds)
+    data.pop("tuning", None)
+    if activations:
+        data["activations"] = [
+            a for a in data["activations"] if a["name"] in activations
+        ]
+    if tasks:
+        data["tasks"] = [t for t in data["tasks"] if t["name"] in tasks]
+    data["name"] = "runner-scaling-engines"
+    return config.from_mapping(data, source="runner_scaling")
+
+
+def _engine_run(suite, folder, engine):
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    summary = run_suite(
+        suite, folder, executor="processes", workers=2, engine=engine
+    )
+    elapsed = time.perf_counter() - start
+    runs = pd.read_csv(os.path.join(folder, "runs.csv"))
+    bad = {k: v for k, v in summary.counts.items() if k != "completed"}
+    if bad:
+        print(f"  note: {engine}: {bad} (of {len(runs)})")
+    return {"elapsed_s": elapsed, "runs": runs, "trials": len(runs)}
+
+
+def _rates(result, task=None):
+    """``(trials/hour from elapsed, trials/hour from worker-seconds)`` on
+    2 workers; only the second for one task of a run."""
+    runs = result["runs"]
+    if task is not None:
+        runs = runs[runs["task"] == task]
+    steady = 2 * 3600 / runs["wall_time_s"].mean()
+    if task is not None:
+        return None, steady
+    return result["trials"] * 3600 / result["elapsed_s"], steady
+
+
+def _population_sizes(epochs_override=None):
+    """In a JAX process: one digits_mlp relu cell per population size."""
+    from reluplug.bench.engine.population import run_cell
+
+    out = []
+    _standard([0], ("relu",), ("digits_mlp",))  # imports before timing
+    for k in (1, *SIZES):  # a first cell of 1 pays one-time costs
+        suite = _standard(range(k), ("relu",), ("digits_mlp",))
+        start = time.perf_counter()
+        records = run_cell(suite.expand())
+        wall = time.perf_counter() - start
+        out.append(
+            {
+                "members": k,
+                "s_per_trial": wall / k,
+                "compile_s": records[0]["population"]["compile_s"],
+                "status": sorted({r["status"] for r in records}),
+            }
+        )
+    return out[1:]
+
+
+def _tost(a, b):
+    """Paired TOST of ``a - b`` within +-ROPE: ``(mean diff, p)``.
+
+    Two one-sided paired t-tests (Schuirmann 1987), statsmodels'
+    ``ttost_paired``; equivalent when p < 0.05.
+    """
+    from statsmodels.stats.weightstats import ttost_paired
+
+    p, _, _ = ttost_paired(np.asarray(a), np.asarray(b), -ROPE, ROPE)
+    return float(np.mean(np.asarray(a) - np.asarray(b))), float(p)
+
+
+def engines_main(args):
+    root = args.keep or tempfile.mkdtemp(prefix="runner-engines-")
+    os.makedirs(root, exist_ok=True)
+    acts = QUICK_ACTIVATIONS if args.quick else None
+    n_acts = len(acts) if acts else 12
+    print(
+        f"engines: population vs fit, 2 worker processes, standard suite "
+        f"({n_acts} activations x 6 tasks), {os.cpu_count()} CPUs"
+    )
+    print(f"load before: {_uptime()}", flush=True)
+    t0 = time.perf_counter()
+    try:
+        fit = _engine_run(_standard([0], acts), f"{root}/fit-sample", "fit")
+        print(
+            f"  fit sample: {fit['trials']} trials in {fit['elapsed_s']:.0f}s",
+            flush=True,
+        )
+        pop = {}
+        for seeds in (10, 50):
+            suite = _standard(range(seeds), acts)
+            pop[seeds] = _engine_run(
+                suite, f"{root}/population-{seeds}", "population"
+            )
+            print(
+                f"  population, {seeds} seeds: {pop[seeds]['trials']} trials "
+                f"in {pop[seeds]['elapsed_s']:.0f}s",
+                flush=True,
+            )
+        env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+        sizes = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--_sizes"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        sizes = json.loads(sizes.stdout.strip().splitlines()[-1])
+        print("  population sizes: done", flush=True)
+        eq = {}
+        for engine in ("fit", "population"):
+            suite = _standard(range(30), ("relu", "prelu"), ("digits_mlp",))
+            eq[engine] = _engine_run(suite, f"{root}/eq-{engine}", engine)
+            print(f"  equivalence, {engine}: done", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    print(f"load after:  {_uptime()}")
+    print(f"total: {time.perf_counter() - t0:.0f}s")
+
+    print()
+    print("Trials per hour on 2 processes (elapsed | from worker-s/trial):")
+    fit_e, fit_s = _rates(fit)
+    print(
+        f"  {'fit engine (sample, 1 seed)':<34} {fit_e:>8.0f} | {fit_s:>8.0f}"
+        "   (extrapolated from the sample)"
+    )
+    for seeds, result in pop.items():
+        e, st = _rates(result)
+        print(
+            f"  {f'population, standard, {seeds} seeds':<34} {e:>8.0f} | "
+            f"{st:>8.0f}   x{e / fit_e:.1f} | x{st / fit_s:.1f}"
+        )
+    _, fit_d = _rates(fit, "digits_mlp")
+    _, pop_d = _rates(pop[50], "digits_mlp")
+    print(
+        f"  {'fit engine, digits_mlp':<34} {'':>8}   {fit_d:>8.0f}\n"
+        f"  {'population, digits_mlp, 50 seeds':<34} {'':>8}   "
+        f"{pop_d:>8.0f}   x{pop_d / fit_d:.1f}"
+    )
+    print()
+    print("One digits_mlp relu cell (standard recipe) by population size:")
+    print(f"  {'members':>7} {'s/trial':>8} {'compile_s':>9}")
+    for row in sizes:
+        print(
+            f"  {row['members']:>7} {row['s_per_trial']:>8.3f} "
+            f"{row['compile_s']:>9.2f}  {','.join(row['status'])}"
+        )
+    print()
+    print(
+        f"Equivalence, digits_mlp, 30 seeds, test accuracy, population - "
+        f"fit paired by seed, TOST +-{ROPE}:"
+    )
+    ok = True
+    tables = {
+        k: v["runs"].set_index(["activation", "seed"])["test_metric"]
+        for k, v in eq.items()
+    }
+    for act in ("relu", "prelu"):
+        a, b = tables["population"][act], tables["fit"][act]
+        diff, p = _tost(a, b[a.index])
+        verdict = "equivalent" if p < 0.05 else "NOT shown equivalent"
+        ok = ok and p < 0.05
+        print(f"  {act:<6} mean diff {diff:+.4f}  p={p:.4f}  {verdict}")
+    for engine, table in tables.items():
+        d = table["prelu"] - table["relu"]
+        print(
+            f"  prelu - relu under {engine:<10}: {d.mean():+.4f} "
+            f"(sd {d.std():.4f})"
+        )
+    return 0 if ok else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--keep", help="keep the run folders in this folder")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="population vs fit engine (issue #18) instead of executors",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="with --engines: 4 of the 12 activations (about 10 minutes)",
+    )
+    parser.add_argument("--_sizes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args._sizes:
+        print(json.dumps(_population_sizes()))
+        return 0
+    if args.engines:
+        return engines_main(args)
 
     import keras  # noqa: F401  (imported before timing: sequential is not
     # charged for it, the workers' own imports are part of their overhead)
