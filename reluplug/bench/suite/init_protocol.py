@@ -93,7 +93,7 @@ class Scheme:
 
 
 _HE = "He et al. 2015"
-_LECUN = "Klambauer et al. 2017 (LeCun normal)"
+_LECUN = "Klambauer et al. 2017"
 _GLOROT = "Glorot & Bengio 2010"
 
 SCHEMES = {
