@@ -81,7 +81,19 @@ def _all_layers(model, prefix=""):
     return out
 
 
-@pytest.fixture(scope="module", params=sorted(MODELS))
+# Keras applications models take seconds each to build: the slow tier.
+APPLICATIONS = ("mobilenet_v2", "resnet50")
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(
+            name, marks=pytest.mark.slow if name in APPLICATIONS else ()
+        )
+        for name in sorted(MODELS)
+    ],
+)
 def case(request):
     build, shape, identity, expected, readout = MODELS[request.param]
     keras.utils.set_random_seed(1)

@@ -5,10 +5,12 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
 
 
+@pytest.mark.slow
 def test_compare_own_model_example(tmp_path):
     out = str(tmp_path / "own")
     script = os.path.join(REPO, "examples", "compare_own_model.py")

@@ -14,6 +14,7 @@ import pathlib
 import shutil
 
 import pandas as pd
+import pytest
 
 from reluplug.bench.engine import run_suite
 from reluplug.bench.suite import config
@@ -31,6 +32,7 @@ def _runs(folder):
     return runs.sort_values("trial_id").reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_same_suite_gives_the_same_runs_csv(tmp_path):
     suite = config.load(DATA / "SUITE.toml")
     summary = run_suite(suite, tmp_path / "run")

@@ -314,6 +314,7 @@ def test_processes_record_a_trial_that_died_on_every_run(
     )
 
 
+@pytest.mark.slow
 def test_cap_threads_sets_the_backend_pools_in_a_fresh_process():
     code = (
         "import tensorflow as tf\n"
@@ -349,6 +350,7 @@ def test_ray_session_of_the_caller_cannot_ship_modules():
     assert executor._connect(InitialisedRay, only_env) == only_env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", [1, 2])
 def test_thread_env_starts_a_jax_process(threads):
     pytest.importorskip("jax")

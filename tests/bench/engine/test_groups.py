@@ -53,6 +53,9 @@ label = "lrelu"
 DEPTH = {"deep_2": 2, "deep_4": 4}
 CELLS = {(a, s) for a in ("relu", "lrelu") for s in (0, 1)}
 
+# Module fixtures train a few suites (about a minute): the slow tier.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def two_depths(tmp_path_factory):

@@ -73,6 +73,9 @@ label = "leaky"
 name = "elu"
 """
 
+# Module fixtures train a few suites (about a minute): the slow tier.
+pytestmark = pytest.mark.slow
+
 
 def _timing(column):
     """Columns that hold wall-clock times (or ratios of them)."""

@@ -154,7 +154,7 @@ def test_selection_and_max_trials(tmp_path, tiny_suite):
     s = run_suite(suite, out, selection=Selection(patterns=("*/relu/1",)))
     assert s.n_run == 1
     assert len(pd.read_csv(os.path.join(out, "runs.csv"))) == 4
-    with pytest.raises(config.ConfigError, match="--task"):
+    with pytest.raises(config.ConfigError, match="`tasks`.*tasks=.digits"):
         run_suite(suite, out, selection=Selection(tasks=("digits",)))
 
 

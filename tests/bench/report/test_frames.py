@@ -149,6 +149,7 @@ def test_report_and_store_import_no_keras_or_backend(module):
     assert "reluplug.bench.engine.fit" not in loaded
 
 
+@pytest.mark.slow
 def test_reluplug_imports_the_bench_lazily():
     loaded = _modules_after("import reluplug")
     assert "reluplug" in loaded
@@ -162,6 +163,7 @@ def test_reluplug_imports_the_bench_lazily():
     assert "keras" in loaded and "reluplug.layers.prelu" in loaded
 
 
+@pytest.mark.slow
 def test_reluplug_after_keras_registers_its_layers_for_load_model():
     code = (
         "import keras\nimport reluplug\n"

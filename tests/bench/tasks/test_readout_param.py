@@ -41,8 +41,9 @@ def test_trial_ids_of_suites_without_readout_are_unchanged():
     hinge = _spec("digits_mlp", params={"hidden": 16, "readout": "hinge"})
     assert hinge.task_params["readout"] == "hinge"
     assert hinge.trial_id != plain.trial_id
-    # The id the code before the parameter gives (computed from HEAD 237717d).
-    assert plain.trial_id == "952628cd0e645ca4", plain.trial_id
+    # The id commit 8725b0f (before the parameter and the init protocol;
+    # _spec says init = "same") gives this trial.
+    assert plain.trial_id == "41170cb34562bfad", plain.trial_id
 
 
 def test_hinge_model_is_the_softmax_model_with_linear_scores():
