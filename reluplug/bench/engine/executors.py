@@ -324,7 +324,7 @@ def _import_ray():
     except ImportError as error:
         raise ConfigError(
             "--executor ray needs the `ray` package (pip install "
-            "'reluplug[ray]'). Received: --executor=ray"
+            "'reluplug[ray]'). Received: executor=ray"
         ) from error
     return ray
 
@@ -410,9 +410,9 @@ class RayExecutor:
                 ray.init(address=self.address, **kwargs)
             except (ConnectionError, ValueError, RuntimeError) as error:
                 raise ConfigError(
-                    "Cannot join the Ray cluster at `--ray-address`: "
+                    "Cannot join the Ray cluster at `ray_address`: "
                     f"{error} Allowed: 'auto', 'HOST:PORT', "
-                    f"'ray://HOST:PORT'. Received: --ray-address="
+                    f"'ray://HOST:PORT'. Received: ray_address="
                     f"{self.address!r}"
                 ) from error
         self._started = True
@@ -548,31 +548,31 @@ def make_executor(
     """
     if name not in EXECUTORS:
         raise ConfigError(
-            f"The value for `--executor` must be one of {list(EXECUTORS)}, "
+            f"The value for `executor` must be one of {list(EXECUTORS)}, "
             f"but {name!r} was passed."
         )
     if ray_address is not None and name != "ray":
         raise ConfigError(
-            "`--ray-address` needs `--executor ray`. Received: "
-            f"--executor={name!r}, --ray-address={ray_address!r}"
+            "`ray_address` needs `executor='ray'`. Received: "
+            f"executor={name!r}, ray_address={ray_address!r}"
         )
     if ray_address is not None and (
         not isinstance(ray_address, str) or not ray_address.strip()
     ):
         raise ConfigError(
-            "`--ray-address` must be 'auto', 'HOST:PORT' or "
-            f"'ray://HOST:PORT'. Received: --ray-address={ray_address!r}"
+            "`ray_address` must be 'auto', 'HOST:PORT' or "
+            f"'ray://HOST:PORT'. Received: ray_address={ray_address!r}"
         )
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigError(
-            f"`--retries` must be an integer >= 0. Received: --retries="
+            f"`retries` must be an integer >= 0. Received: retries="
             f"{retries!r}"
         )
     if workers is not None and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
         raise ConfigError(
-            f"`--workers` must be an integer >= 1. Received: --workers="
+            f"`workers` must be an integer >= 1. Received: workers="
             f"{workers!r}"
         )
     jobs.check_engine(engine)

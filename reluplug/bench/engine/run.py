@@ -65,9 +65,9 @@ class Selection:
         )
         labels = [a.label for a in suite.activations]
         for option, values, allowed in (
-            ("--task", self.tasks, names),
-            ("--activation", self.activations, labels),
-            ("--seed", self.seeds, list(suite.seeds)),
+            ("tasks", self.tasks, names),
+            ("activations", self.activations, labels),
+            ("seeds", self.seeds, list(suite.seeds)),
         ):
             for value in values:
                 if value not in allowed:
@@ -79,8 +79,8 @@ class Selection:
                     )
         if self.max_trials is not None and self.max_trials < 1:
             raise ConfigError(
-                "`--max-trials` must be an integer >= 1. Received: "
-                f"--max-trials={self.max_trials!r}"
+                "`max_trials` must be an integer >= 1. Received: "
+                f"max_trials={self.max_trials!r}"
             )
 
     def keep(self, spec):
@@ -221,7 +221,7 @@ def run_suite(
         resources: ``Resources`` per trial; defaults to the suite's
             ``[resources]``.
         retries: runs of a trial after its worker process died.
-        ray_address: Ray cluster to join (``--executor ray`` only).
+        ray_address: Ray cluster to join (``executor="ray"`` only).
         engine: ``"fit"`` (one ``model.fit`` per trial) or
             ``"population"`` (each cell of seeds in one JAX program; see
             ``engine.population``); used when ``executor`` is a name.
