@@ -565,15 +565,13 @@ def make_executor(
         )
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ConfigError(
-            f"`retries` must be an integer >= 0. Received: retries="
-            f"{retries!r}"
+            f"`retries` must be an integer >= 0. Received: retries={retries!r}"
         )
     if workers is not None and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
         raise ConfigError(
-            f"`workers` must be an integer >= 1. Received: workers="
-            f"{workers!r}"
+            f"`workers` must be an integer >= 1. Received: workers={workers!r}"
         )
     jobs.check_engine(engine)
     if name == "sequential":

@@ -56,7 +56,7 @@ def base_record(spec, task=None, status=schema.FAILED):
         task: its resolved ``Task`` (looked up when None).
         status: the record's status.
     """
-    task = registry.get(spec.task) if task is None else task
+    task = registry.get(spec.task_name) if task is None else task
     machine, versions, commit = environment()
     record = spec.to_dict()
     record["monitor_settings"] = record.pop("monitors")
@@ -111,7 +111,7 @@ def run_trial(spec):
     loss stops training and gives a ``diverged`` record.
     """
     t_start = time.perf_counter()
-    task = registry.get(spec.task)
+    task = registry.get(spec.task_name)
     record = base_record(spec, task)
     timings = {"data_s": 0.0, "build_s": 0.0, "fit_s": 0.0, "evaluate_s": 0.0}
     recorder = None

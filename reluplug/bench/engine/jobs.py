@@ -48,7 +48,7 @@ class Job:
             return first.title
         seeds = [s.seed for s in self.specs]
         return (
-            f"{first.label}/{first.activation}/seeds {min(seeds)}-{max(seeds)}"
+            f"{first.task}/{first.activation}/seeds {min(seeds)}-{max(seeds)}"
         )
 
 

@@ -219,7 +219,7 @@ class _Cell:
             )
         self.specs = list(specs)
         self.memory = memory
-        self.task = registry.get(self.specs[0].task)
+        self.task = registry.get(self.specs[0].task_name)
         self.training = self.specs[0].training
         self.records = [base_record(s, self.task) for s in self.specs]
         for record in self.records:
@@ -346,7 +346,7 @@ class _Cell:
         except Exception as error:
             raise PopulationError(
                 "The population engine cannot compile the training of "
-                f"{specs[0].label}/{specs[0].activation} as one JAX program "
+                f"{specs[0].task}/{specs[0].activation} as one JAX program "
                 f"({type(error).__name__}: {error}). Models whose `call` "
                 "branches in Python on tensor values, or that are not "
                 f"traceable by jax.jit, cannot be stacked. {_FIT_HINT}"

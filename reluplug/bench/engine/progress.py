@@ -9,6 +9,7 @@ lines, ``compare(verbose=True)``) implement the reporter protocol that
 
 import sys
 
+from reluplug.bench.suite import schema
 from reluplug.bench.suite.schema import COMPLETED
 from reluplug.bench.suite.schema import DIVERGED
 from reluplug.bench.suite.schema import FAILED
@@ -71,7 +72,7 @@ def trial_line(record):
     """One-line summary of a finished trial."""
     status = record["status"]
     mark = {COMPLETED: "ok ", DIVERGED: "NaN", FAILED: "ERR"}[status]
-    task = record.get("task_label") or record["task"]
+    task = schema.task_label(record)
     title = f"{task}/{record['activation']}/{record['seed']}"
     wall = record.get("wall_time_s") or 0.0
     fit = record.get("fit_time_s") or 0.0

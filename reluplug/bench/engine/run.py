@@ -85,7 +85,7 @@ class Selection:
 
     def keep(self, spec):
         """True if ``spec`` passes the task/activation/seed/pattern filters."""
-        if self.tasks and not {spec.task, spec.label} & set(self.tasks):
+        if self.tasks and not {spec.task_name, spec.task} & set(self.tasks):
             return False
         if self.activations and spec.activation not in self.activations:
             return False
@@ -178,7 +178,8 @@ def check_identical(groups, record):
     label, other = groups[key]
     if other != sha:
         raise IdenticalModelError(
-            f"Identical-model check failed for task {record['task']!r} "
+            f"Identical-model check failed for task "
+            f"{schema.task_label(record)!r} "
             f"seed {record['seed']}: activation {record['activation']!r} "
             f"started from init_sha256 {sha[:16]}..., but {label!r} "
             f"from {other[:16]}.... "
@@ -283,11 +284,11 @@ def run_suite(
     tune_pending = [
         s
         for s in tune_specs
-        if (s.label, s.activation) in kept_pairs and s.trial_id not in done
+        if (s.task, s.activation) in kept_pairs and s.trial_id not in done
     ]
     pending = [s for s in specs if selection.keep(s) and s.trial_id not in done]
     n_kept_tune = sum(
-        1 for s in tune_specs if (s.label, s.activation) in kept_pairs
+        1 for s in tune_specs if (s.task, s.activation) in kept_pairs
     )
     n_skipped = (
         sum(1 for s in specs if selection.keep(s))
@@ -415,7 +416,7 @@ def _kept_pairs(suite, selection):
     if suite.tuning is None:
         return set()
     return {
-        (s.label, s.activation)
+        (s.task, s.activation)
         for s in suite.expand(_any_rate(suite))
         if selection.keep(s)
     }
@@ -428,7 +429,7 @@ def _n_waiting(suite, selection, chosen):
     return sum(
         1
         for s in suite.expand(_any_rate(suite))
-        if selection.keep(s) and (s.label, s.activation) not in chosen
+        if selection.keep(s) and (s.task, s.activation) not in chosen
     )
 
 

@@ -16,6 +16,7 @@ import json
 import jinja2
 import pandas as pd
 
+from reluplug.bench.report import protocol
 from reluplug.bench.report import recommend
 from reluplug.bench.report import stats
 from reluplug.bench.report import tables
@@ -242,8 +243,14 @@ def render(ctx):
     status += f", {int(counts.get('failed', 0))} failed"
     status += f", {len(data.missing_ids)} missing"
     tasks = sorted(runs["task"].dropna().unique())
+    proto, references, peaks = protocol.protocol_view(
+        runs, protocol.read_tuning(data.run_dir)
+    )
     return render_page(
         "benchmark.html",
+        protocol=_frame(proto),
+        protocol_references=references,
+        peaks=peaks,
         title=ctx["title"],
         recommendations=recommend.recommend(ctx["summary"]),
         n_trials=len(runs),

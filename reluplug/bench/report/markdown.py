@@ -4,6 +4,7 @@ Cell text is escaped so a label cannot break the table (`|`) or inject markup
 (`<`, `>`, `&`, `*`, backticks).
 """
 
+from reluplug.bench.report import protocol
 from reluplug.bench.report import recommend
 from reluplug.bench.report import tables
 from reluplug.bench.report import views
@@ -121,6 +122,18 @@ def render(ctx):
         "",
         table(tables.power_table(ctx["summary"])),
     ]
+    proto, references, peaks = protocol.protocol_view(
+        runs, protocol.read_tuning(data.run_dir)
+    )
+    lines += ["## Protocol", ""]
+    if proto is not None:
+        lines += [
+            "Learning rate per task (* chosen on validation data).",
+            "",
+            table(proto.astype(str)),
+        ]
+        lines += [f"* {esc(r)}" for r in references] + [""]
+    lines += [esc(peaks), ""]
     if len(ctx["identical"]):
         lines += [
             "## Same function",

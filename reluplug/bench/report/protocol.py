@@ -127,3 +127,45 @@ def last_epoch_peaks(runs):
             }
         )
     return pd.DataFrame(rows, columns=list(PEAK_COLUMNS))
+
+
+def protocol_view(runs, tuning=None):
+    """What the report prints about the protocol (HTML and Markdown).
+
+    Returns:
+        ``(table, references, peaks)``: ``table`` one row per activation,
+        its initialisation scheme(s), then one column per task with the
+        learning rate (``*`` where it was tuned on validation data);
+        ``references`` one line per scheme used; ``peaks`` the sentence
+        counting the completed trials whose best epoch was their last.
+        ``table`` is None for a runs frame without ``init``.
+    """
+    peaks = last_epoch_peaks(runs)
+    n_last, n_done = (
+        int(peaks["n_last_epoch"].sum()),
+        int(peaks["n_trials"].sum()),
+    )
+    sentence = (
+        f"{n_last} of {n_done} completed trials peaked at their last epoch "
+        "(still improving when the budget ran out)."
+    )
+    if "init" not in runs or runs["init"].isna().all():
+        return None, [], sentence
+    proto = protocol_table(runs, tuning)
+
+    def rate(row):
+        if row["learning_rate"] is None or pd.isna(row["learning_rate"]):
+            return "mixed"
+        return f"{row['learning_rate']:g}" + ("*" if row["tuned"] else "")
+
+    proto["lr"] = proto.apply(rate, axis=1)
+    table = proto.pivot_table(
+        index="activation", columns="task", values="lr", aggfunc="first"
+    )
+    table.insert(0, "init", proto.groupby("activation")["init"].first())
+    order = list(dict.fromkeys(proto["activation"]))
+    table = table.reindex(order).reset_index()
+    table.columns.name = None
+    schemes = sorted({s for v in proto["init"] for s in v.split(", ")})
+    references = [f"{s}: {_describe(s)}" for s in schemes]
+    return table, references, sentence

@@ -14,6 +14,7 @@ import seaborn as sns
 from reluplug.bench.report import frames
 from reluplug.bench.report import plots
 from reluplug.bench.suite.schema import task_label
+from reluplug.bench.suite.schema import task_name
 
 
 def sweep_frame(records):
@@ -37,7 +38,7 @@ def sweep_frame(records):
             rows.append(
                 {
                     "trial_id": rec.get("trial_id"),
-                    "task": rec.get("task"),
+                    "task": task_name(rec),
                     "label": task_label(rec),
                     "activation": rec.get("activation"),
                     "seed": rec.get("seed"),

@@ -238,10 +238,16 @@ class ActivationConfig:
 
 @dataclasses.dataclass(frozen=True)
 class TrialSpec:
-    """One (task, seed, activation) training run: pure data."""
+    """One (task, seed, activation) training run: pure data.
+
+    Names follow the tables: ``task`` and ``activation`` are the labels
+    (unique in the suite; what every table and plot shows), ``task_name``
+    and ``activation_name`` the registry identifiers they build from.
+    """
 
     suite: str
     task: str
+    task_name: str
     task_params: types.MappingProxyType
     activation: str
     activation_name: str
@@ -250,7 +256,6 @@ class TrialSpec:
     seed: int
     training: Training
     monitors: Monitors
-    task_label: str = ""
     sweep: types.MappingProxyType = dataclasses.field(
         default_factory=lambda: _freeze({})
     )
@@ -263,7 +268,8 @@ class TrialSpec:
     def to_dict(self):
         """Canonical, JSON-ready content of the spec.
 
-        ``task_label`` and ``sweep`` appear only for a swept task variant,
+        ``task`` is the label, ``task_name`` the registered task; ``sweep``
+        appears only for a swept task variant,
         ``role`` only for a tuning trial (``"tuning"``) and ``tuning`` (the
         grid and tuning seeds) only for an evaluation trial whose learning
         rate was tuned. ``init`` is the trial's initialisation scheme.
@@ -272,6 +278,7 @@ class TrialSpec:
             "schema_version": schema.SCHEMA_VERSION,
             "suite": self.suite,
             "task": self.task,
+            "task_name": self.task_name,
             "task_params": dict(self.task_params),
             "activation": self.activation,
             "activation_name": self.activation_name,
@@ -281,8 +288,6 @@ class TrialSpec:
             "training": self.training.to_dict(),
             "monitors": self.monitors.to_dict(),
         }
-        if self.task_label and self.task_label != self.task:
-            data["task_label"] = self.task_label
         if self.sweep:
             data["sweep"] = dict(self.sweep)
         data["init"] = self.init
@@ -303,6 +308,7 @@ class TrialSpec:
         return cls(
             suite=data["suite"],
             task=data["task"],
+            task_name=data["task_name"],
             task_params=_freeze(data["task_params"]),
             activation=data["activation"],
             activation_name=data["activation_name"],
@@ -311,7 +317,6 @@ class TrialSpec:
             seed=data["seed"],
             training=Training(**training),
             monitors=Monitors(**data["monitors"]),
-            task_label=data.get("task_label", ""),
             sweep=_freeze(data.get("sweep", {})),
             init=data.get("init", init_protocol.SAME),
             role=data.get("role", ""),
@@ -338,7 +343,7 @@ class TrialSpec:
         del training["init"]
         identity = {
             "schema_version": schema.SCHEMA_VERSION,
-            "task": self.task,
+            "task": self.task_name,
             "task_params": dict(self.task_params),
             "activation": self.activation_name,
             "activation_params": dict(self.activation_params),
@@ -355,7 +360,9 @@ class TrialSpec:
     # Record fields that name a trial but do not change what it trains.
     NAMES = (
         "suite",
-        "task_label",
+        "task",
+        "task_name",
+        "task_label",  # records written before task/task_name: removed
         "sweep",
         "activation",
         "is_baseline",
@@ -388,14 +395,9 @@ class TrialSpec:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
-    def label(self):
-        """The task's label: ``task_label`` if set, else ``task``."""
-        return self.task_label or self.task
-
-    @property
     def title(self):
         """``task/activation/seed``, used by filters and progress lines."""
-        return f"{self.label}/{self.activation}/{self.seed}"
+        return f"{self.task}/{self.activation}/{self.seed}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -502,7 +504,8 @@ class Suite:
     def _spec(self, task, act, seed, training, **extra):
         return TrialSpec(
             suite=self.name,
-            task=task.name,
+            task=task.label,
+            task_name=task.name,
             task_params=task.params,
             activation=act.label,
             activation_name=act.name,
@@ -511,7 +514,6 @@ class Suite:
             seed=seed,
             training=training,
             monitors=self.monitors,
-            task_label=task.label,
             sweep=task.sweep,
             init=act.init,
             **extra,

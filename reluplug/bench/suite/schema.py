@@ -141,8 +141,8 @@ def utc_now():
 def group_key(record):
     """The group of a trial record (or a table row): ``(task label, seed)``.
 
-    The task label is unique per (task, params) in a suite (``task_label``
-    in a record, the ``task`` column of a table), so a suite listing
+    The task label is unique per (task, params) in a suite (``task`` in a
+    record and in a table, ``task_label``), so a suite listing
     ``deep_mlp`` at two depths, or sweeping its depth, has two groups.
     """
     return (task_label(record), record["seed"])
@@ -169,10 +169,24 @@ def last_value(history, key):
 
 
 def task_label(record):
-    """The task label of a record: ``task_label`` (a swept variant such as
-    ``deep_mlp[depth=5]``) if present, else ``task``. Every table's
-    ``task`` column holds it, so each variant is its own group."""
+    """The task label of a record or table row (``deep_mlp[depth=5]`` for a
+    swept variant): its ``task``. Every table's ``task`` column holds it,
+    so each variant is its own group.
+
+    Records written before ``task_name`` existed had the registered name
+    in ``task`` and the label, when it differed, in ``task_label``.
+    """
+    if "task_name" in record:
+        return record.get("task")
     return record.get("task_label") or record.get("task")
+
+
+def task_name(record):
+    """The registered task of a record (``task_name``; ``task`` in records
+    written before ``task_name`` existed)."""
+    if "task_name" in record:
+        return record.get("task_name")
+    return record.get("task")
 
 
 def run_row(record):
@@ -181,7 +195,7 @@ def run_row(record):
     error = record.get("error") or {}
     row = {k: record.get(k) for k in RUN_COLUMNS}
     row["task"] = task_label(record)
-    row["task_name"] = record.get("task")
+    row["task_name"] = task_name(record)
     row["mean_epoch_time_s"] = steady_epoch_time(history)
     row["final_dead_fraction"] = last_value(history, "dead_fraction")
     row["final_inactive_fraction"] = last_value(history, "inactive_fraction")

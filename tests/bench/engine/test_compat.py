@@ -10,6 +10,7 @@ default became each activation's recommended initialisation, which trains
 other models, so other trials.
 """
 
+import json
 import pathlib
 import shutil
 
@@ -43,10 +44,26 @@ def test_same_suite_gives_the_same_runs_csv(tmp_path):
 def test_folder_written_before_resumes_without_training(tmp_path):
     run = tmp_path / "run"
     shutil.copytree(DATA, run)
-    before = {p.name: p.read_bytes() for p in (run / "trials").iterdir()}
+    before = {p.name: _record(p) for p in (run / "trials").iterdir()}
     suite = config.load(DATA / "SUITE.toml")
     summary = run_suite(suite, run)
     assert (summary.n_run, summary.n_kept, summary.n_added) == (0, 4, 0)
-    after = {p.name: p.read_bytes() for p in (run / "trials").iterdir()}
-    assert after == before
+    after = {p.name: _record(p) for p in (run / "trials").iterdir()}
+    assert set(after) == set(before)
+    for name, old in before.items():
+        new = after[name]
+        # Only the names moved to today's form (task = the label, task_name
+        # = the registered task); every result is the one trained before.
+        assert (new["task"], new["task_name"]) == ("spirals", "spirals")
+        assert "task_label" not in new
+        assert {k: v for k, v in new.items() if k not in NAMES} == {
+            k: v for k, v in old.items() if k not in NAMES
+        }
     pd.testing.assert_frame_equal(_runs(run), _runs(DATA))
+
+
+NAMES = ("task", "task_name", "task_label")
+
+
+def _record(path):
+    return json.loads(path.read_text())

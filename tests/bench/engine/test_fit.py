@@ -52,7 +52,7 @@ def test_record_fields_follow_the_contract():
     ).split():
         assert key in record, key
     # spirals draws new data per seed (120 points, 60/20/20): no re-split.
-    splits = bench_data.load_splits(trial.registry.get(spec.task), spec)
+    splits = bench_data.load_splits(trial.registry.get(spec.task_name), spec)
     y = splits.y_test
     digest = hashlib.sha256(
         f"{y.dtype.str}{y.shape}{splits.x_test.shape}".encode() + y.tobytes()

@@ -77,8 +77,13 @@ def _complete(df):
 
 def test_group_key_is_task_label_and_seed():
     assert schema.GROUP_KEY == ("task", "seed")
-    record = {"task": "deep_mlp", "task_label": "deep_4", "seed": 3}
+    record = {"task": "deep_4", "task_name": "deep_mlp", "seed": 3}
     assert schema.group_key(record) == ("deep_4", 3)
+    assert schema.task_name(record) == "deep_mlp"
+    # A record written before task_name: registered name in task.
+    old = {"task": "deep_mlp", "task_label": "deep_4", "seed": 3}
+    assert schema.group_key(old) == ("deep_4", 3)
+    assert schema.task_name(old) == "deep_mlp"
     row = {"task": "deep_4", "seed": 3}  # a table row holds the label
     assert schema.group_key(row) == ("deep_4", 3)
 
@@ -99,7 +104,7 @@ def test_runner_tables_hold_two_complete_groups(two_depths):
                 (out / "trials" / f"{row.trial_id}.json").read_text()
             )
             assert schema.task_label(record) == task
-            assert record["task"] == "deep_mlp"
+            assert (record["task"], record["task_name"]) == (task, "deep_mlp")
             assert record["task_params"]["depth"] == DEPTH[task]
     history = pd.read_csv(out / "history.csv")
     assert _complete(history) == {"deep_2": CELLS, "deep_4": CELLS}

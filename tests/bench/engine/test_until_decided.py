@@ -47,7 +47,7 @@ def _fake_run_suite(calls):
             if path.exists():
                 continue
             rec = trial_record(
-                task=spec.label,
+                task=spec.task,
                 activation=spec.activation,
                 seed=spec.seed,
                 test_metric=_value(spec.activation, spec.seed),

@@ -55,3 +55,29 @@ def test_protocol_table_states_scheme_rate_and_tuning(tmp_path):
     assert table.loc[("b", "relu"), "init"] == "same"  # an older record
     assert not bool(table.loc[("b", "relu"), "tuned"])
     assert protocol.read_tuning(tmp_path / "nothing").empty
+
+
+def test_protocol_view_pivots_rates_by_task_and_counts_peaks(tmp_path):
+    runs = _runs(
+        [
+            ("a", "relu", 0, "completed", 9, 9, "he_normal", 3e-3),
+            ("a", "selu", 0, "completed", 5, 9, "lecun_normal", 1e-3),
+            ("b", "relu", 0, "completed", 5, 9, "he_normal", 1e-2),
+            ("b", "selu", 0, "completed", 5, 9, "lecun_normal", 1e-2),
+        ]
+    )
+    (tmp_path / "tuning.csv").write_text(
+        "task,activation,learning_rate,chosen\na,relu,0.003,True\n"
+    )
+    table, references, peaks = protocol.protocol_view(
+        runs, protocol.read_tuning(tmp_path)
+    )
+    assert list(table.columns) == ["activation", "init", "a", "b"]
+    rows = table.set_index("activation")
+    assert rows.loc["relu", "a"] == "0.003*"  # tuned
+    assert rows.loc["relu", "b"] == "0.01"  # fixed by the suite
+    assert rows.loc["selu", "init"] == "lecun_normal"
+    assert len(references) == 2 and "Klambauer" in " ".join(references)
+    assert peaks.startswith("1 of 4 completed trials")
+    old = runs.assign(init=None)  # records from before the protocol
+    assert protocol.protocol_view(old)[0] is None

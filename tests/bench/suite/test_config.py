@@ -278,14 +278,14 @@ def test_task_labels_name_the_groups():
         ("spirals_wide", "spirals"),
     ]
     specs = suite.expand()
-    assert [s.label for s in specs] == ["spirals"] * 4 + ["spirals_wide"] * 4
-    assert {s.task for s in specs} == {"spirals"}
+    assert [s.task for s in specs] == ["spirals"] * 4 + ["spirals_wide"] * 4
+    assert {s.task_name for s in specs} == {"spirals"}
     assert len({s.trial_id for s in specs}) == 8
     # --task takes a label (that entry) or a name (every entry of it).
     from reluplug.bench import Selection
 
     wide = [s for s in specs if Selection(tasks=("spirals_wide",)).keep(s)]
-    assert len(wide) == 4 and {s.label for s in wide} == {"spirals_wide"}
+    assert len(wide) == 4 and {s.task for s in wide} == {"spirals_wide"}
     assert all(Selection(tasks=("spirals",)).keep(s) for s in specs)
 
 

@@ -36,7 +36,7 @@ def test_lists_expand_into_labelled_variants(tmp_path):
     suite = config.load(write_suite(tmp_path, SWEEP))
     specs = suite.expand()
     got = {
-        (s.label, s.task_params["layers"], s.training.learning_rate)
+        (s.task, s.task_params["layers"], s.training.learning_rate)
         for s in specs
     }
     assert got == {
@@ -45,7 +45,7 @@ def test_lists_expand_into_labelled_variants(tmp_path):
         ("spirals[layers=2,learning_rate=0.001]", 2, 0.001),
         ("spirals[layers=2,learning_rate=0.05]", 2, 0.05),
     }
-    assert all(s.task == "spirals" for s in specs)
+    assert all(s.task_name == "spirals" for s in specs)
     assert len({s.trial_id for s in specs}) == 4
     spec = specs[0]
     assert config.TrialSpec.from_dict(spec.to_dict()) == spec
@@ -97,7 +97,7 @@ def test_swept_variants_are_separate_groups_in_the_tables(tmp_path):
     summary = engine.run_suite(suite, out)
     assert summary.counts == {"completed": 4}
     runs = pd.read_csv(out / "runs.csv")
-    assert sorted(runs["task"]) == sorted(s.label for s in suite.expand())
+    assert sorted(runs["task"]) == sorted(s.task for s in suite.expand())
     history = pd.read_csv(out / "history.csv")
     assert set(history["task"]) == set(runs["task"])
     # Resuming trains nothing again.

@@ -113,13 +113,13 @@ def test_linear_suite_compares_dense_and_hadamard_only():
         here, "..", "..", "..", "benchmarks", "suites", "linear_mnist5k.toml"
     )
     specs = config.load(path).expand()
-    labels = sorted({spec.label for spec in specs})
+    labels = sorted({spec.task for spec in specs})
     assert labels == [
         "mnist5k_mlp[linear=dense]",
         "mnist5k_mlp[linear=hadamard]",
     ]
     assert len(specs) == 6
-    params = {spec.label: dict(spec.task_params) for spec in specs}
+    params = {spec.task: dict(spec.task_params) for spec in specs}
     dense, hadamard = (params[label] for label in labels)
     assert dense["hidden"] == hadamard["hidden"] == 1024
     assert {k for k in dense if dense[k] != hadamard[k]} == {"linear"}

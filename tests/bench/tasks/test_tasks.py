@@ -44,7 +44,7 @@ params = {_toml(act_params or {})}
 
 def _build(spec):
     """The spec's model as a trial builds it: ``(model, acts, sha)``."""
-    task = registry.get(spec.task)
+    task = registry.get(spec.task_name)
     splits = bench_data.load_splits(task, spec)
     return bench_model.build_model(task, spec, splits)
 
