@@ -215,7 +215,9 @@ def test_posterior_is_a_student_t():
     worse = sps.t.sf(0.005, 7, loc=0.01, scale=scale)  # min mode: + is worse
     better = sps.t.cdf(-0.005, 7, loc=0.01, scale=scale)
     assert p == pytest.approx((better, 1 - better - worse, worse))
-    assert stats.posterior_probs(0.001, 0.0, 5, rope=0.005) == (0, 1, 0)
+    assert stats.posterior_probs(0.0, 0.0, 5, rope=0.005) == (0, 1, 0)
+    # Constant non-zero differences: no spread, no posterior to speak of.
+    assert np.isnan(stats.posterior_probs(0.02, 0.0, 2, rope=0.005)).all()
 
 
 def test_bayes_statement_no_variant_beats_the_baseline(tmp_path):

@@ -179,8 +179,9 @@ def posterior_probs(mean, sd, n, *, var_factor=None, rope=0.0, mode="max"):
 
     Args:
         mean: Mean of the paired differences (activation - baseline).
-        sd: Their sample standard deviation (0 for constant differences:
-            the posterior is a point mass at `mean`).
+        sd: Their sample standard deviation. With 0 (constant
+            differences) the posterior is undefined (NaNs), except for
+            differences that are all 0 (a point mass at 0: in the ROPE).
         n: Number of paired seeds (>= 2).
         var_factor: Variance factor of the mean; None for `1/n`.
         rope: Half-width of the region of practical equivalence (>= 0).
@@ -195,8 +196,12 @@ def posterior_probs(mean, sd, n, *, var_factor=None, rope=0.0, mode="max"):
     vf = 1.0 / n if var_factor is None else float(var_factor)
     scale = float(sd) * np.sqrt(vf)
     if not scale > 0:
-        p_low = float(mean < -rope)
-        p_high = float(mean > rope)
+        if mean != 0:
+            # Constant, non-zero differences (e.g. 2 seeds that both gain 7
+            # of 360 test examples): the t posterior has no spread, and a
+            # point mass would claim certainty the seeds cannot give.
+            return (np.nan,) * 3
+        p_low = p_high = 0.0  # identical results on every seed
     else:
         post = sps.t(n - 1, loc=mean, scale=scale)
         p_low = float(post.cdf(-rope))
