@@ -6,7 +6,9 @@ position; ``_embedded_png`` decodes a figure embedded in a page.
 """
 
 import base64
+import html
 import io
+import json
 import re
 import subprocess
 
@@ -74,3 +76,20 @@ def _embedded_png(text, name):
     alpha = rgba[..., 3:] / 255.0
     # Composite over the page's white background.
     return rgba[..., :3] * alpha + 255.0 * (1 - alpha)
+
+
+def probe_images(tmp_path, text):
+    """Every ``<img>`` of the page ``text`` as chromium lays it out: a copy
+    of the page without its CSP and with ``PROBE`` appended is dumped, and
+    the probe's JSON (name, decoded size, position) is returned."""
+    probe_page = tmp_path / "probe.html"
+    probe_page.write_text(
+        re.sub(
+            r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text
+        ).replace("</body>", PROBE + "</body>"),
+        encoding="utf-8",
+    )
+    res, _ = _chromium(tmp_path, probe_page.as_uri(), "--dump-dom")
+    found = re.search(r'<pre id="probe">PROBE(.*?)PROBE</pre>', res.stdout)
+    assert found, res.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))

@@ -5,10 +5,8 @@ Claims 1, 2 (analyses) and 9 (four small trials) are measured; the report
 still has all eleven sections, the others saying they were not measured.
 """
 
-import html
 import json
 import os
-import re
 import shutil
 
 import numpy as np
@@ -16,10 +14,10 @@ import pandas as pd
 import pytest
 from browser import CHROMIUM
 from browser import HEIGHT
-from browser import PROBE
 from browser import WIDTH
 from browser import _chromium
 from browser import _embedded_png
+from browser import probe_images
 from PIL import Image
 
 from reluplug.bench import cli
@@ -94,17 +92,7 @@ def test_evidence_page_in_chromium(evidence, tmp_path):
     out, _ = evidence
     report = out / "report.html"
     text = report.read_text(encoding="utf-8")
-    probe_page = tmp_path / "probe.html"
-    probe_page.write_text(
-        re.sub(
-            r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text
-        ).replace("</body>", PROBE + "</body>"),
-        encoding="utf-8",
-    )
-    res, _ = _chromium(tmp_path, probe_page.as_uri(), "--dump-dom")
-    found = re.search(r'<pre id="probe">PROBE(.*?)PROBE</pre>', res.stdout)
-    assert found, res.stderr[-2000:]
-    images = json.loads(html.unescape(found.group(1)))
+    images = probe_images(tmp_path, text)
     assert len(images) == text.count("<img ") == 3
     for img in images:
         assert img["complete"] and img["nw"] > 100 and img["nh"] > 100, img

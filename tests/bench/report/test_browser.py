@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from browser import CHROMIUM
 from browser import HEIGHT
-from browser import PROBE
 from browser import WIDTH
 from browser import _chromium
 from browser import _embedded_png
+from browser import probe_images
 from PIL import Image
 from report_fixtures import partial_run
 from report_fixtures import trial_record
@@ -60,17 +60,7 @@ def test_report_opens_without_console_messages_and_renders_figures(
 ):
     # 1. Probe copy: every image decoded, at its declared size.
     text = report.read_text(encoding="utf-8")
-    probe_page = tmp_path / "probe.html"
-    probe_page.write_text(
-        re.sub(
-            r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text
-        ).replace("</body>", PROBE + "</body>"),
-        encoding="utf-8",
-    )
-    res, _ = _chromium(tmp_path, probe_page.as_uri(), "--dump-dom")
-    found = re.search(r'<pre id="probe">PROBE(.*?)PROBE</pre>', res.stdout)
-    assert found, res.stderr[-2000:]
-    images = json.loads(html.unescape(found.group(1)))
+    images = probe_images(tmp_path, text)
     assert len(images) == text.count("<img ") >= 10
     for img in images:
         assert img["complete"] and img["nw"] > 100 and img["nh"] > 100, img
