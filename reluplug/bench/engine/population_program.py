@@ -81,7 +81,7 @@ class Program:
             one array shared by every member (else stacked, axis 0).
     """
 
-    def __init__(self, model, metric, mode, training, shared):
+    def __init__(self, model, metric, mode, training, shared, map_batch=None):
         self.model = model
         self.metric = metric
         self.training = training
@@ -92,6 +92,7 @@ class Program:
         self.patience = stop.patience if stop else training.epochs
         self.min_delta = float(stop.min_delta) if stop else 0.0
         self.sign = 1.0 if mode == "max" else -1.0
+        self.map_batch = map_batch
         self.metrics_init = [
             jnp.asarray(v.value) for v in model.metrics_variables
         ]
@@ -207,27 +208,85 @@ class Program:
 
     def _vmapped_epoch(self):
         axes = self._data_axes(("x_train", "y_train", "x_val", "y_val"))
-        return jax.vmap(self._member_epoch, in_axes=(0, None, axes, 0))
+        return member_map(
+            self._member_epoch, (0, None, axes, 0), self.map_batch
+        )
 
     def _vmapped_evaluate(self):
         def member(trainable, non_trainable, x, y):
             return self._eval(trainable, non_trainable, x, y)
 
-        return jax.vmap(
-            member,
-            in_axes=(
-                0,
-                0,
-                None if self.shared["x_test"] else 0,
-                None if self.shared["y_test"] else 0,
-            ),
+        axes = (
+            0,
+            0,
+            None if self.shared["x_test"] else 0,
+            None if self.shared["y_test"] else 0,
         )
+        return member_map(member, axes, self.map_batch)
 
 
-def initial_state(members, template):
+def member_map(fn, in_axes, batch=None):
+    """``fn`` of one member mapped over the leading member axis.
+
+    ``batch=None``: ``jax.vmap`` (every member's arrays in one batched
+    operation). An integer: ``jax.lax.map`` over the members, vmapped
+    ``batch`` at a time, so each convolution stays an ordinary
+    convolution (XLA on CPU runs a vmapped convolution, which becomes a
+    grouped one, several times slower than the members one by one).
+    ``in_axes`` as ``jax.vmap``'s: 0 (mapped) or None (shared), per
+    argument or per leaf of a dict argument.
+    """
+    if batch is None:
+        return jax.vmap(fn, in_axes=in_axes)
+
+    def mapped(*args):
+        flags = [
+            jax.tree.map(lambda a: a == 0, ax, is_leaf=lambda a: a is None)
+            if isinstance(ax, dict)
+            else ax == 0
+            for ax in in_axes
+        ]
+        split = [
+            _split(arg, flag) for arg, flag in zip(args, flags)
+        ]
+        per_member = [m for m, _ in split]
+        fixed = [f for _, f in split]
+
+        def one(member_args):
+            return fn(*[_join(m, f) for m, f in zip(member_args, fixed)])
+
+        return jax.lax.map(one, per_member, batch_size=batch)
+
+    return mapped
+
+
+def _split(arg, flag):
+    """``(mapped part, shared part)`` of one argument."""
+    if isinstance(flag, dict):
+        return (
+            {k: v for k, v in arg.items() if flag[k]},
+            {k: v for k, v in arg.items() if not flag[k]},
+        )
+    return (arg, None) if flag else (None, arg)
+
+
+def _join(mapped, fixed):
+    if isinstance(fixed, dict):
+        return {**fixed, **mapped}
+    return fixed if mapped is None else mapped
+
+
+def initial_state(members, template, learning_rates=None):
     """The stacked state of ``members`` (built Keras models of one
     architecture) with the optimizer slots of ``template`` (built, at its
-    initial values) copied to every member."""
+    initial values) copied to every member.
+
+    ``learning_rates`` (one per member, None: the template's): each
+    member's optimizer variables come from the template's optimizer
+    rebuilt from its config with that rate (Keras keeps a float learning
+    rate as an optimizer variable, which ``stateless_apply`` reads), so
+    members of one program may train at different rates.
+    """
     k = len(members)
 
     def stack(getter):
@@ -241,10 +300,21 @@ def initial_state(members, template):
 
     trainable = stack(lambda m: values(m.trainable_variables))
     non_trainable = stack(lambda m: values(m.non_trainable_variables))
-    optimizer = [
-        jnp.broadcast_to(jnp.asarray(v.value), (k, *v.shape))
-        for v in template.optimizer.variables
-    ]
+    if learning_rates is None:
+        optimizer = [
+            jnp.broadcast_to(jnp.asarray(v.value), (k, *v.shape))
+            for v in template.optimizer.variables
+        ]
+    else:
+        slots = {}
+        for rate in set(learning_rates):
+            slots[rate] = values(
+                _optimizer_at(template, rate).variables
+            )
+        optimizer = [
+            jnp.asarray(np.stack(column))
+            for column in zip(*(slots[r] for r in learning_rates))
+        ]
     return {
         "trainable": trainable,
         "non_trainable": non_trainable,
@@ -257,3 +327,20 @@ def initial_state(members, template):
         "wait": jnp.zeros((k,), "int32"),
         "active": jnp.ones((k,), bool),
     }
+
+
+def _optimizer_at(template, rate):
+    """A fresh optimizer like the template's, at ``rate``, built on the
+    template's trainable variables (its variables in the same order)."""
+    optimizer = template.optimizer
+    config = dict(optimizer.get_config(), learning_rate=float(rate))
+    fresh = type(optimizer).from_config(config)
+    fresh.build(template.trainable_variables)
+    if [tuple(v.shape) for v in fresh.variables] != [
+        tuple(v.shape) for v in optimizer.variables
+    ]:
+        raise ValueError(
+            f"Optimizer {type(optimizer).__name__} rebuilt at learning rate "
+            f"{rate} has other variables than the template's."
+        )
+    return fresh

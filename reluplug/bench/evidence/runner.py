@@ -84,7 +84,8 @@ def run_evidence(
             covers every claim, saying which have no data.
         engine: ``"fit"`` or ``"population"``, passed to
             ``engine.run_suite`` for the trial-based claims (same records
-            either way).
+            either way); suites it cannot train use ``"fit"``
+            (``suite_engine``).
 
     Returns:
         ``(written, errors)``: the report's files and ``{claim number:
@@ -93,7 +94,7 @@ def run_evidence(
     Raises:
         ConfigError: bad executor (before any training).
     """
-    from reluplug.bench import engine
+    from reluplug.bench.engine import run_suite
     from reluplug.bench.engine import executors
     from reluplug.bench.evidence import report
     from reluplug.bench.store import atomic_write
@@ -122,13 +123,13 @@ def run_evidence(
                     mapping, source=f"<evidence suite {name}>"
                 )
                 run_dir = out / "runs" / (f"{name}-quick" if quick else name)
-                engine.run_suite(
+                run_suite(
                     suite,
                     run_dir,
                     overwrite=overwrite,
                     executor=executor,
                     reporter=reporter,
-                    engine=engine,
+                    engine=suite_engine(suite, engine),
                 )
                 run_dirs[name] = run_dir
             tables = module.measure(Context(run_dirs, quick, folder))
@@ -158,6 +159,15 @@ def run_evidence(
     atomic_write(str(out / MANIFEST), json.dumps(manifest, indent=1))
     written = report.write_evidence_report(out)
     return written, errors
+
+
+def suite_engine(suite, engine):
+    """The engine for one evidence suite: ``engine``, except ``"fit"`` for
+    a suite the population engine does not train (``[monitors] revive``,
+    claim 5's remedy, re-initialises weights during training)."""
+    if engine == "population" and suite.monitors.revive:
+        return "fit"
+    return engine
 
 
 def measured_seconds(out):

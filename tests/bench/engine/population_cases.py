@@ -49,15 +49,17 @@ def cnn(seed):
     return keras.Model(inputs, outputs)
 
 
-def compile_(model):
+def compile_(model, rate=1e-2):
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-2),
+        optimizer=keras.optimizers.Adam(rate),
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
 
 
-def case(build, shape, seeds):
+def case(build, shape, seeds, rates=None, map_batch=None):
+    """``rates``: one learning rate per member (None: the template's
+    1e-2); ``map_batch``: the program's ``lax.map`` batch (None: vmap)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(N, *shape)).astype("float32")
     y = rng.integers(0, CLASSES, size=N).astype("int32")
@@ -69,15 +71,17 @@ def case(build, shape, seeds):
     training = Training(epochs=1, batch_size=BATCH)
     shared = dict.fromkeys(("x_train", "y_train", "x_val", "y_val"), True)
     shared.update(x_test=True, y_test=True)
-    program = Program(template, "accuracy", "max", training, shared)
-    state = initial_state(members, template)
+    program = Program(
+        template, "accuracy", "max", training, shared, map_batch=map_batch
+    )
+    state = initial_state(members, template, rates)
     orders = [EpochOrder(x, y, BATCH, s) for s in seeds]
     order = population.batch_orders(orders, 0)
     data = {"x_train": x, "y_train": y, "x_val": xv, "y_val": yv}
     state, logs = program.epoch(state, np.int32(0), data, order)
     out = []
     for m, (seed, model) in enumerate(zip(seeds, members)):
-        compile_(model)
+        compile_(model, rates[m] if rates else 1e-2)
         history = model.fit(
             EpochOrder(x, y, BATCH, seed),
             epochs=1,
@@ -121,6 +125,14 @@ def main():
     for name, build, shape in (("mlp", mlp, (8,)), ("cnn", cnn, (6, 6, 1))):
         for seeds in ([3], [0, 1, 2, 3]):
             results[f"{name}-{len(seeds)}"] = case(build, shape, seeds)
+        # members at different learning rates in one program (a tuning
+        # grid as one cell), and, for the CNN, the members mapped one by
+        # one (lax.map, as population.map_batch picks for convolutions on
+        # CPU)
+        rates = [1e-2, 3e-3, 1e-2, 1e-3]
+        results[f"{name}-rates"] = case(build, shape, [0, 1, 2, 3], rates)
+        if name == "cnn":  # lax.map is for convolutions only
+            results["cnn-map"] = case(build, shape, [0, 1, 2], map_batch=1)
     json.dump(results, sys.stdout)
 
 

@@ -41,6 +41,42 @@ def test_a_changed_recipe_is_another_cell():
     assert {len(c) for c in cells} == {3}
 
 
+def test_a_tuning_grid_is_one_cell_per_task_and_activation():
+    """The learning rate is an optimizer variable, so the members of one
+    program may differ in it: 2 tuning seeds x 3 rates = 6 members."""
+    text = SUITE + "\n[tuning]\nlearning_rate = [0.001, 0.003, 0.01]\n"
+    text += "seeds = [100, 101]\n"
+    specs = config.loads(text).expand_tuning()
+    assert len(specs) == 12
+    cells = population.cells(specs)
+    assert len(cells) == 2
+    for cell in cells:
+        assert sorted((s.seed, s.training.learning_rate) for s in cell) == [
+            (seed, rate)
+            for seed in (100, 101)
+            for rate in (0.001, 0.003, 0.01)
+        ]
+
+
+def test_the_evidence_runs_revive_with_the_fit_engine():
+    from reluplug.bench.evidence import dead_units
+    from reluplug.bench.evidence.runner import suite_engine
+
+    suites = {
+        name: config.from_mapping(mapping)
+        for name, mapping in dead_units.suites(True).items()
+    }
+    engines = {
+        name: suite_engine(suite, "population")
+        for name, suite in suites.items()
+    }
+    assert engines == {
+        dead_units.NAME: "population",
+        f"{dead_units.NAME}_revive": "fit",
+    }
+    assert {suite_engine(s, "fit") for s in suites.values()} == {"fit"}
+
+
 def test_jobs_fit_one_trial_each_population_one_cell_each():
     specs = _specs()
     fit = jobs.make_jobs(specs, "fit")

@@ -4,7 +4,11 @@ From the same initial weights and the same batches in the same order, one
 epoch of the population program gives every member the weights one epoch
 of ``model.fit`` gives that model, to 1e-5 relative: for a population of 1
 and for each member of a population of 4, on an MLP and a CNN with a PReLU
-layer (a parametric activation). The cases run in a JAX process
+layer (a parametric activation); for members at different learning rates
+in one program (``mlp-rates``, ``cnn-rates``: each member against ``fit``
+at its own rate); and for the CNN with its members mapped one at a time
+(``cnn-map``, ``jax.lax.map``, as the engine maps convolutions on CPU).
+The cases run in a JAX process
 (``population_cases.py``), since the tests run on the default backend.
 """
 
@@ -16,7 +20,15 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES = ("mlp-1", "mlp-4", "cnn-1", "cnn-4")
+CASES = (
+    "mlp-1",
+    "mlp-4",
+    "cnn-1",
+    "cnn-4",
+    "mlp-rates",
+    "cnn-rates",
+    "cnn-map",
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +50,8 @@ def results():
 @pytest.mark.parametrize("case", CASES)
 def test_one_epoch_equals_fit(results, case):
     members = results[case]
-    assert len(members) == int(case.split("-")[1])
+    size = case.split("-")[1]
+    assert len(members) == {"rates": 4, "map": 3}.get(size) or int(size)
     for member in members:
         assert member["moved"] > 1e-3  # the epoch changed the weights
         assert member["max_rel_diff"] <= 1e-5, member
