@@ -246,9 +246,7 @@ def member_map(fn, in_axes, batch=None):
             else ax == 0
             for ax in in_axes
         ]
-        split = [
-            _split(arg, flag) for arg, flag in zip(args, flags)
-        ]
+        split = [_split(arg, flag) for arg, flag in zip(args, flags)]
         per_member = [m for m, _ in split]
         fixed = [f for _, f in split]
 
@@ -308,9 +306,7 @@ def initial_state(members, template, learning_rates=None):
     else:
         slots = {}
         for rate in set(learning_rates):
-            slots[rate] = values(
-                _optimizer_at(template, rate).variables
-            )
+            slots[rate] = values(_optimizer_at(template, rate).variables)
         optimizer = [
             jnp.asarray(np.stack(column))
             for column in zip(*(slots[r] for r in learning_rates))

@@ -94,8 +94,8 @@ def run_evidence(
     Raises:
         ConfigError: bad executor (before any training).
     """
-    from reluplug.bench.engine import run_suite
     from reluplug.bench.engine import executors
+    from reluplug.bench.engine import run_suite
     from reluplug.bench.evidence import report
     from reluplug.bench.store import atomic_write
     from reluplug.bench.suite import config

@@ -52,9 +52,7 @@ def test_a_tuning_grid_is_one_cell_per_task_and_activation():
     assert len(cells) == 2
     for cell in cells:
         assert sorted((s.seed, s.training.learning_rate) for s in cell) == [
-            (seed, rate)
-            for seed in (100, 101)
-            for rate in (0.001, 0.003, 0.01)
+            (seed, rate) for seed in (100, 101) for rate in (0.001, 0.003, 0.01)
         ]
 
 
