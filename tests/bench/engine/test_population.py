@@ -133,3 +133,28 @@ def test_memory_budget_parses(value, expected):
 def test_bad_memory_budget_names_the_key(value):
     with pytest.raises(ValueError, match="resources.memory"):
         check_memory(value, "resources.memory")
+
+
+def test_the_compilation_cache_folder_comes_from_the_environment(
+    tmp_path, monkeypatch
+):
+    jax = pytest.importorskip("jax")
+    before = jax.config.jax_compilation_cache_dir
+    try:
+        jax.config.update("jax_compilation_cache_dir", None)
+        monkeypatch.setenv("RELUPLUG_JAX_CACHE", "off")
+        population.use_compilation_cache()
+        assert jax.config.jax_compilation_cache_dir is None
+        monkeypatch.delenv("RELUPLUG_JAX_CACHE")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        population.use_compilation_cache()
+        assert jax.config.jax_compilation_cache_dir == str(
+            tmp_path / "reluplug" / "jax"
+        )
+        monkeypatch.setenv("RELUPLUG_JAX_CACHE", str(tmp_path / "mine"))
+        population.use_compilation_cache()  # set already: kept
+        assert jax.config.jax_compilation_cache_dir == str(
+            tmp_path / "reluplug" / "jax"
+        )
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
