@@ -115,6 +115,45 @@ def _order(data, col, order):
     return sorted(data[col].dropna().unique())
 
 
+def _over_epochs(data, y, hue, order, palette, errorbar, ax):
+    """One seaborn line per `hue` level against `epoch` (integer ticks)."""
+    sns.lineplot(
+        data=data,
+        x="epoch",
+        y=y,
+        hue=hue,
+        hue_order=order,
+        palette=palette,
+        errorbar=errorbar,
+        ax=ax,
+    )
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _by_activation(plot, data, y, order, palette, ax, **kwargs):
+    """Seaborn categorical `plot` of `y`, one coloured group per activation."""
+    plot(
+        data=data,
+        x="activation",
+        y=y,
+        hue="activation",
+        order=order,
+        hue_order=order,
+        palette=palette,
+        legend=False,
+        ax=ax,
+        **kwargs,
+    )
+
+
+def _activation_axis(ax, ylabel):
+    """Label the y axis; slant the activation names on the x axis."""
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", labelrotation=30)
+    return ax
+
+
 def plot_learning_curves(
     history,
     *,
@@ -148,16 +187,7 @@ def plot_learning_curves(
         return _empty(ax, f"no {y} recorded")
     order = _order(data, hue, hue_order)
     fast = errorbar is bounded_errorbar
-    sns.lineplot(
-        data=data,
-        x="epoch",
-        y=y,
-        hue=hue,
-        hue_order=order,
-        palette=palette,
-        errorbar=None if fast else errorbar,
-        ax=ax,
-    )
+    _over_epochs(data, y, hue, order, palette, None if fast else errorbar, ax)
     if fast:
         # The same bounded interval, computed in batches (stats.bounded_bands)
         # instead of one bootstrap per (activation, epoch) group.
@@ -175,7 +205,6 @@ def plot_learning_curves(
                     linewidth=0,
                 )
     ax.set_ylabel(ylabel or y)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 
@@ -201,18 +230,15 @@ def plot_test_metric(
     if not len(data):
         return _empty(ax, "no completed trial")
     order = _order(data, "activation", order)
-    sns.stripplot(
-        data=data,
-        x="activation",
-        y="test_metric",
-        hue="activation",
-        order=order,
-        hue_order=order,
-        palette=palette,
-        legend=False,
+    _by_activation(
+        sns.stripplot,
+        data,
+        "test_metric",
+        order,
+        palette,
+        ax,
         alpha=0.6,
         jitter=0.15,
-        ax=ax,
     )
     sns.pointplot(
         data=data,
@@ -228,10 +254,7 @@ def plot_test_metric(
         err_kws={"linewidth": 1.2},
         ax=ax,
     )
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("")
-    ax.tick_params(axis="x", labelrotation=30)
-    return ax
+    return _activation_axis(ax, ylabel)
 
 
 def plot_unit_fraction(
@@ -268,19 +291,10 @@ def plot_unit_fraction(
         data = data.groupby([hue, "epoch"], as_index=False)["value"].mean()
     if not len(data):
         return _empty(ax, f"no {quantity} recorded (monitors off?)")
-    sns.lineplot(
-        data=data,
-        x="epoch",
-        y="value",
-        hue=hue,
-        hue_order=_order(data, hue, hue_order),
-        palette=palette,
-        errorbar=errorbar,
-        ax=ax,
-    )
+    order = _order(data, hue, hue_order)
+    _over_epochs(data, "value", hue, order, palette, errorbar, ax)
     ax.set_ylabel(quantity.replace("_", " "))
     ax.set_ylim(bottom=0)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 
@@ -380,22 +394,10 @@ def plot_epoch_time(
     if not len(data):
         return _empty(ax, "no epoch times recorded")
     order = _order(data, "activation", order)
-    sns.boxplot(
-        data=data,
-        x="activation",
-        y="epoch_time_s",
-        hue="activation",
-        order=order,
-        hue_order=order,
-        palette=palette,
-        legend=False,
-        fliersize=2,
-        ax=ax,
+    _by_activation(
+        sns.boxplot, data, "epoch_time_s", order, palette, ax, fliersize=2
     )
-    ax.set_ylabel("seconds per epoch")
-    ax.set_xlabel("")
-    ax.tick_params(axis="x", labelrotation=30)
-    return ax
+    return _activation_axis(ax, "seconds per epoch")
 
 
 def plot_paired_diff(summary, *, order=None, palette=None, ax=None):
