@@ -235,28 +235,49 @@ def synthetic_run(
     12 activations x 6 tasks x 5 seeds x 10 epochs, monitors on; the last
     task has `deep_layers` layers (like `deep_mlp`), the others 3.
     """
-    rng = np.random.default_rng(seed)
     acts = ["relu"] + [f"act_{i}" for i in range(1, n_acts)]
+    tasks = {
+        f"task_{t}": {"n_layers": deep_layers if t == n_tasks - 1 else 3}
+        for t in range(n_tasks)
+    }
+    records = grid_records(
+        tasks,
+        acts,
+        range(n_seeds),
+        rng=np.random.default_rng(seed),
+        base=0.85,
+        step=0.005,
+        epochs=epochs,
+        suite="standard",
+    )
+    return write_run(run_dir, records, suite="standard")
+
+
+def grid_records(tasks, acts, seeds, *, rng, base, step, **fields):
+    """A record for every (task, activation, seed), in that nesting order.
+
+    The test metric is ``base + step * (index of the activation)`` plus
+    N(0, 0.01) noise drawn from ``rng``, which then draws the trial's
+    history; ``tasks`` maps each task to its own ``trial_record`` fields,
+    ``fields`` go to every record.
+    """
     records = []
-    for t in range(n_tasks):
-        task = f"task_{t}"
+    for task, task_fields in tasks.items():
         for a, act in enumerate(acts):
-            for s in range(n_seeds):
+            for seed in seeds:
+                metric = float(base + step * a + rng.normal(0, 0.01))
                 records.append(
                     trial_record(
                         task=task,
                         activation=act,
-                        seed=s,
-                        test_metric=float(
-                            0.85 + 0.005 * a + rng.normal(0, 0.01)
-                        ),
-                        epochs=epochs,
+                        seed=seed,
+                        test_metric=metric,
                         rng=rng,
-                        suite="standard",
-                        n_layers=deep_layers if t == n_tasks - 1 else 3,
+                        **task_fields,
+                        **fields,
                     )
                 )
-    return write_run(run_dir, records, suite="standard")
+    return records
 
 
 XSS = "<script>alert(1)</script>"

@@ -13,12 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser import CHROMIUM
-from browser import HEIGHT
-from browser import WIDTH
-from browser import _chromium
-from browser import _embedded_png
+from browser import figures_in_shot
 from browser import probe_images
-from PIL import Image
+from browser import screenshot
 
 from reluplug.bench import cli
 
@@ -97,19 +94,10 @@ def test_evidence_page_in_chromium(evidence, tmp_path):
     for img in images:
         assert img["complete"] and img["nw"] > 100 and img["nh"] > 100, img
 
-    shot = tmp_path / "shot.png"
-    res, console = _chromium(tmp_path, report.as_uri(), f"--screenshot={shot}")
-    assert not console, console
-    screen = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
-    assert screen.shape[:2] == (HEIGHT, WIDTH)
+    screen = screenshot(tmp_path, report)
     checked = 0
-    for img in images:
-        x, y, w, h = (round(img[k]) for k in ("x", "y", "w", "h"))
-        if y + h > HEIGHT or (w, h) != (img["nw"], img["nh"]):
-            continue
-        region = screen[y : y + h, x : x + w]
+    for img, region, png in figures_in_shot(screen, text, images):
         assert region.std() > 10, f"{img['name']} looks blank"
-        png = _embedded_png(text, img["name"])
         assert np.abs(region - png).mean() < 3.0, img["name"]
         checked += 1
     assert checked >= 2

@@ -9,21 +9,20 @@ embedded PNG.
 """
 
 import html
-import json
 import re
 import shutil
 
 import numpy as np
 import pytest
 from browser import CHROMIUM
-from browser import HEIGHT
 from browser import WIDTH
 from browser import _chromium
-from browser import _embedded_png
+from browser import figures_in_shot
 from browser import probe_images
-from PIL import Image
+from browser import run_probe
+from browser import screenshot
+from report_fixtures import grid_records
 from report_fixtures import partial_run
-from report_fixtures import trial_record
 from report_fixtures import write_run
 
 from reluplug.bench.report import write_report
@@ -70,23 +69,13 @@ def test_report_opens_without_console_messages_and_renders_figures(
     ]
 
     # 2. The real page: no console output at all (no JS, no violations).
-    shot = tmp_path / "shot.png"
-    res, console = _chromium(tmp_path, report.as_uri(), f"--screenshot={shot}")
-    assert not console, console
-    assert shot.exists(), res.stderr[-2000:]
-    screen = np.asarray(Image.open(shot).convert("RGB"), dtype=float)
-    assert screen.shape[:2] == (HEIGHT, WIDTH)
+    screen = screenshot(tmp_path, report)
 
     # 3. Figures that lie fully in the screenshot show their own pixels.
     checked = 0
-    for img in images:
-        x, y, w, h = (round(img[k]) for k in ("x", "y", "w", "h"))
-        if y + h > HEIGHT or (w, h) != (img["nw"], img["nh"]):
-            continue  # below the fold, or scaled down to fit the page
-        region = screen[y : y + h, x : x + w]
+    for img, region, png in figures_in_shot(screen, text, images):
         assert region.std() > 10, f"{img['name']} looks blank"
         assert len(np.unique(region.reshape(-1, 3), axis=0)) > 20
-        png = _embedded_png(text, img["name"])
         assert np.abs(region - png).mean() < 3.0, img["name"]
         checked += 1
     assert checked >= 3
@@ -133,17 +122,7 @@ window.addEventListener("load", () => {
 def _widths(tmp_path, page):
     """Layout of `page` at WIDTH px: viewport, page and table extents."""
     text = page.read_text(encoding="utf-8")
-    probe = tmp_path / f"widths-{page.stem}.html"
-    probe.write_text(
-        re.sub(
-            r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text
-        ).replace("</body>", WIDTHS + "</body>"),
-        encoding="utf-8",
-    )
-    res, _ = _chromium(tmp_path, probe.as_uri(), "--dump-dom")
-    found = re.search(r'<pre id="probe">PROBE(.*?)PROBE</pre>', res.stdout)
-    assert found, res.stderr[-2000:]
-    return json.loads(html.unescape(found.group(1)))
+    return run_probe(tmp_path, text, WIDTHS, name=f"widths-{page.stem}.html")
 
 
 def _overflowing(layout):
@@ -170,24 +149,15 @@ def test_width_detector_catches_a_wide_table(tmp_path):
 @pytest.fixture(scope="module")
 def wide_report(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("wide")
-    rng = np.random.default_rng(0)
-    records = []
-    for task, params in (("digits_mlp", None), ("user_task", USER_PARAMS)):
-        for a, act in enumerate(STANDARD):
-            for seed in range(5):
-                records.append(
-                    trial_record(
-                        task=task,
-                        activation=act,
-                        seed=seed,
-                        test_metric=float(
-                            0.9 + 0.002 * a + rng.normal(0, 0.01)
-                        ),
-                        task_params=params,
-                        rng=rng,
-                        n_layers=12,
-                    )
-                )
+    records = grid_records(
+        {"digits_mlp": {}, "user_task": {"task_params": USER_PARAMS}},
+        STANDARD,
+        range(5),
+        rng=np.random.default_rng(0),
+        base=0.9,
+        step=0.002,
+        n_layers=12,
+    )
     write_run(run_dir, records, suite="standard")
     write_report(run_dir, formats=("html",))
     return run_dir / "report.html"
