@@ -30,7 +30,7 @@ CLAIM = (
     "while a step-function network of the same shape jumps."
 )
 TASK = "digits_mlp"
-PARAMS = {"hidden": 32, "layers": 2}
+PARAMS = {"hidden": 32, "layers": 2, "linear": "dense"}
 ACTIVATIONS = ("relu", "heaviside")
 STEPS = (2.0**-4, 2.0**-6, 2.0**-8, 2.0**-10)
 N_PATHS = 50
