@@ -20,6 +20,8 @@ import pandas as pd
 
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._fit import dense_weights
+from reluplug.bench.evidence._fit import fit_task
 
 NUMBER = 11
 NAME = "continuity"
@@ -51,39 +53,15 @@ FIGSIZE = (11, 4)
 
 def _train(activation, seed, epochs):
     """``(weights, accuracy, forward_error)`` of one trained network."""
-    import keras
-
-    import reluplug
-    from reluplug.bench.tasks import registry
-
-    task = registry.get(TASK)
-    splits = task.load(seed)
-    keras.utils.set_random_seed(seed)
-    model = task.build(splits, lambda: reluplug.get(activation), seed, **PARAMS)
-    model.compile(
-        "adam", "sparse_categorical_crossentropy", metrics=["accuracy"]
+    _, splits, model, accuracy = fit_task(
+        TASK, activation, seed, epochs, PARAMS
     )
-    model.fit(
-        splits.x_train,
-        splits.y_train,
-        epochs=epochs,
-        batch_size=32,
-        verbose=0,
-    )
-    accuracy = model.evaluate(splits.x_test, splits.y_test, verbose=0)[1]
-    weights = [
-        (
-            np.asarray(layer.kernel, "float64"),
-            np.asarray(layer.bias, "float64"),
-        )
-        for layer in model.layers
-        if isinstance(layer, keras.layers.Dense)
-    ]
+    weights = dense_weights(model)
     probs = np.asarray(model.predict(splits.x_test, verbose=0), "float64")
     logits = logits_of(weights, splits.x_test, activation)
     mine = np.exp(logits - logits.max(axis=1, keepdims=True))
     mine /= mine.sum(axis=1, keepdims=True)
-    return weights, float(accuracy), float(np.abs(mine - probs).max()), splits
+    return weights, accuracy, float(np.abs(mine - probs).max()), splits
 
 
 def logits_of(weights, x, activation):

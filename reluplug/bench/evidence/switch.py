@@ -20,6 +20,8 @@ import pandas as pd
 
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._fit import dense_weights
+from reluplug.bench.evidence._fit import fit_task
 
 NUMBER = 6
 NAME = "switch"
@@ -49,24 +51,10 @@ def _train(epochs):
     import keras
 
     import reluplug
-    from reluplug.bench.tasks import registry
 
-    task = registry.get(TASK)
-    splits = task.load(SEED)
-    keras.utils.set_random_seed(SEED)
-    model = task.build(splits, lambda: reluplug.get("relu"), SEED, **PARAMS)
-    model.compile(
-        "adam", "sparse_categorical_crossentropy", metrics=["accuracy"]
+    task, splits, model, accuracy = fit_task(
+        TASK, "relu", SEED, epochs, PARAMS, validation=True
     )
-    model.fit(
-        splits.x_train,
-        splits.y_train,
-        epochs=epochs,
-        batch_size=32,
-        validation_data=(splits.x_val, splits.y_val),
-        verbose=0,
-    )
-    accuracy = model.evaluate(splits.x_test, splits.y_test, verbose=0)[1]
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float64")
     try:
@@ -94,19 +82,6 @@ def _keras_forward(model, x):
     head = dense[-1]
     logits = ops.matmul(h, head.kernel) + head.bias
     return np.asarray(logits, "float64"), pre
-
-
-def _weights(model):
-    import keras
-
-    return [
-        (
-            np.asarray(layer.kernel, "float64"),
-            np.asarray(layer.bias, "float64"),
-        )
-        for layer in model.layers
-        if isinstance(layer, keras.layers.Dense)
-    ]
 
 
 def active_path(weights, x):
@@ -150,7 +125,7 @@ def measure(ctx):
         "numbers": quantity, value, shown}``.
     """
     model, splits, accuracy = _train(epochs=3 if ctx.quick else 20)
-    weights = _weights(model)
+    weights = dense_weights(model)
     x_test = np.asarray(splits.x_test, "float64")
     logits, _ = _keras_forward(model, x_test)
     linear = np.empty_like(logits)
