@@ -7,6 +7,8 @@ import json
 import keras
 import numpy as np
 
+from reluplug.bench.tasks.base import SPLIT
+
 _SPLITS = {}
 
 
@@ -14,16 +16,21 @@ def load_splits(task, spec):
     """The splits of ``task`` for ``spec``'s data params and seed.
 
     Cached per process by (task, data params, seed): the trials of one
-    group, and of every other activation, reuse them.
+    group, and of every other activation, reuse them. With the task
+    parameter ``split_seed`` the data are split by that seed, not the
+    trial's.
     """
     data = {
         k: spec.task_params[k]
         for k in task.data_params
         if k in spec.task_params
     }  # an implicit parameter at its default is not in the params
-    key = (task.name, json.dumps(data, sort_keys=True), spec.seed)
+    # ``split_seed``: one fixed split for every seed (tasks.base.SPLIT)
+    seed = spec.task_params.get(SPLIT)
+    seed = spec.seed if seed is None else seed
+    key = (task.name, json.dumps(data, sort_keys=True), seed)
     if key not in _SPLITS:
-        _SPLITS[key] = task.load(spec.seed, **data)
+        _SPLITS[key] = task.load(seed, **data)
     return _SPLITS[key]
 
 

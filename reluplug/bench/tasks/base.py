@@ -43,6 +43,8 @@ class Param:
 
     def check(self, checker, value, path):
         """Validates ``value`` with the config checker; returns it."""
+        if value is None and self.default is None:  # "not set"
+            return None
         if self.kind == "int":
             value = checker.integer(value, path, low=self.low)
         elif self.kind == "float":
@@ -54,6 +56,24 @@ class Param:
         if self.choices is not None:
             checker.choice(value, path, self.choices)
         return value
+
+
+# A re-split task's ``split_seed``: by default every trial's seed re-splits
+# the data (the report then infers over splits, Nadeau-Bengio corrected);
+# with ``split_seed = k`` every trial trains and tests on the one split drawn
+# by seed k, and its seed varies only the initial weights and the batch
+# order (the report infers over training randomness on this test set, a
+# plain paired t-test, which more seeds make sharper). Added after suites
+# existed: ``implicit``.
+SPLIT = "split_seed"
+SPLIT_PARAM = Param(
+    None,
+    "int",
+    low=0,
+    help="one fixed data split for every trial, drawn by this seed "
+    "(default: each trial's seed re-splits the data)",
+    implicit=True,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +118,9 @@ class Task:
         resplit: True when the seeds re-split one fixed data set (train and
             test sets overlap across seeds), False when each seed draws
             independent data. The report then uses the Nadeau-Bengio
-            corrected variance for paired comparisons.
+            corrected variance for paired comparisons. A re-split task
+            also takes ``split_seed`` (``SPLIT_PARAM``): one fixed split
+            for every trial.
     """
 
     name: str
@@ -111,9 +133,10 @@ class Task:
     resplit: bool = False
 
     def __post_init__(self):
-        object.__setattr__(
-            self, "params", types.MappingProxyType(dict(self.params))
-        )
+        params = dict(self.params)
+        if self.resplit and SPLIT not in params:
+            params[SPLIT] = SPLIT_PARAM  # read by engine.data.load_splits
+        object.__setattr__(self, "params", types.MappingProxyType(params))
 
     @property
     def metric(self):

@@ -37,7 +37,8 @@ POSTERIOR_LEVEL = 0.95
 # what its comparisons then infer.
 DESIGNS = {
     "fixed_test": "fixed test set: seeds vary the initial weights, the batch "
-    "order and the training/validation split; inferred: the mean "
+    "order and, unless the task's split_seed fixes it, the "
+    "training/validation split; inferred: the mean "
     "difference over seeds on this test set (plain paired t)",
     "resplit": "re-split data: each seed re-splits one data set into "
     "training and test sets, which overlap across seeds; inferred: the "
