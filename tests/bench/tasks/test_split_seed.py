@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reluplug.bench.engine.data import load_splits
 from reluplug.bench.engine import data as bench_data
+from reluplug.bench.engine.data import load_splits
 from reluplug.bench.report.stats.design import design_of
 from reluplug.bench.suite import config
 from reluplug.bench.suite.config import ConfigError
@@ -71,7 +71,9 @@ def test_with_it_every_seed_has_the_split_of_that_seed():
         {
             "seed": [s.seed for s in specs],
             "resplit": True,
-            "test_sha256": [bench_data.test_digest(load_splits(task, s)) for s in specs],
+            "test_sha256": [
+                bench_data.test_digest(load_splits(task, s)) for s in specs
+            ],
         }
     )
     assert design_of(runs) == "fixed_test"
