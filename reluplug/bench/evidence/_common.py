@@ -66,6 +66,35 @@ def no_data(reason):
     return Verdict(MIXED, {"data present": False}, reason)
 
 
+def seeds(quick, n=10, quick_n=3):
+    """The seeds ``0 .. n-1``, or ``0 .. quick_n-1`` for a quick run."""
+    return list(range(quick_n if quick else n))
+
+
+def training(
+    quick, epochs, learning_rate, *, batch_size=64, init="recommended", **more
+):
+    """A claim's ``[training]`` table.
+
+    Args:
+        quick: a quick run (takes the first of ``epochs``).
+        epochs: ``(quick, full)`` numbers of epochs.
+        learning_rate: a rate or a list of rates.
+        batch_size: the batch size.
+        init: the ``init`` entry; None leaves it out (the suite default).
+        **more: further entries (``optimizer``, ...).
+    """
+    table = {
+        "epochs": epochs[0] if quick else epochs[1],
+        "batch_size": batch_size,
+        **more,
+        "learning_rate": learning_rate,
+    }
+    if init is not None:
+        table["init"] = init
+    return table
+
+
 def suite(
     module,
     *,

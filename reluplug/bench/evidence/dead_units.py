@@ -23,7 +23,9 @@ import pandas as pd
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 from reluplug.bench.report import stats
 
 NUMBER = 5
@@ -55,14 +57,19 @@ FIGSIZE = (12, 4)
 
 def suites(quick=False):
     """``{name: suite dict}``: the sweep, and ReLU with revive."""
-    seeds = [0, 1, 2] if quick else list(range(10))
-    training = {
-        "epochs": 2 if quick else 10,
-        "batch_size": 32,
-        "learning_rate": [0.001, 0.1] if quick else [0.001, 0.01, 0.1],
-        "init": "recommended",
+    common = {
+        "description": "learning-rate sweep, dead units",
+        "seeds": seeds(quick),
+        "training": training(
+            quick,
+            (2, 10),
+            [0.001, 0.1] if quick else [0.001, 0.01, 0.1],
+            batch_size=32,
+        ),
+        "tasks": [
+            {"name": "digits_mlp", "params": {"hidden": 64, "layers": 3}}
+        ],
     }
-    tasks = [{"name": "digits_mlp", "params": {"hidden": 64, "layers": 3}}]
 
     def monitors(revive):
         return {
@@ -76,23 +83,17 @@ def suites(quick=False):
     return {
         NAME: suite(
             sys.modules[__name__],
-            description="learning-rate sweep, dead units",
-            seeds=seeds,
-            training=training,
-            tasks=tasks,
             activations=[(a, a) for a in acts],
             monitors=monitors(False),
+            **common,
         ),
         f"{NAME}_revive": suite(
             sys.modules[__name__],
             name=f"{NAME}_revive",
-            description="learning-rate sweep, dead units",
-            seeds=seeds,
-            training=training,
-            tasks=tasks,
             activations=[("relu", REVIVE)],
             monitors=monitors(True),
             baseline=REVIVE,
+            **common,
         ),
     }
 

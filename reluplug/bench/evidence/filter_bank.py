@@ -26,7 +26,9 @@ import pandas as pd
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 
 NUMBER = 8
 NAME = "filter_bank"
@@ -64,13 +66,8 @@ def suites(quick=False):
             sys.modules[__name__],
             description="Dense vs HadamardDense vs CirculantDense, and "
             "parameter-matched Dense",
-            seeds=[0, 1, 2] if quick else list(range(10)),
-            training={
-                "epochs": 2 if quick else 15,
-                "batch_size": 64,
-                "learning_rate": 0.002,
-                "init": "recommended",
-            },
+            seeds=seeds(quick),
+            training=training(quick, (2, 15), 0.002),
             tasks=[
                 {
                     "name": "digits_mlp",

@@ -24,7 +24,9 @@ import pandas as pd
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 from reluplug.bench.report import stats
 
 NUMBER = 10
@@ -56,13 +58,8 @@ def suites(quick=False):
         NAME: suite(
             sys.modules[__name__],
             description="softmax vs multiclass hinge read-out, ReLU MLP",
-            seeds=[0, 1, 2] if quick else list(range(10)),
-            training={
-                "epochs": 2 if quick else 20,
-                "batch_size": 64,
-                "learning_rate": list(RATES),
-                "init": "recommended",
-            },
+            seeds=seeds(quick),
+            training=training(quick, (2, 20), list(RATES)),
             tasks=[
                 {
                     "name": "digits_mlp",

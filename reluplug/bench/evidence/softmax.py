@@ -15,7 +15,9 @@ import sys
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 
 NUMBER = 7
 NAME = "softmax"
@@ -43,15 +45,12 @@ def suites(quick=False):
         NAME: suite(
             sys.modules[__name__],
             description="ReLU vs softmax as a hidden activation",
-            seeds=[0, 1, 2] if quick else list(range(10)),
-            training={
-                "epochs": 1 if quick else 8,
-                "batch_size": 64,
-                "learning_rate": [RATES[0], RATES[-1]]
-                if quick
-                else list(RATES),
-                "init": "recommended",
-            },
+            seeds=seeds(quick),
+            training=training(
+                quick,
+                (1, 8),
+                [RATES[0], RATES[-1]] if quick else list(RATES),
+            ),
             tasks=[{"name": "digits_cnn", "params": {"filters": 16}}],
             activations=list(ACTIVATIONS),
         )

@@ -26,7 +26,9 @@ import pandas as pd
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 from reluplug.bench.report import stats
 
 NUMBER = 4
@@ -65,14 +67,8 @@ def suites(quick=False):
             sys.modules[__name__],
             name=name,
             description=f"ReLU vs sigmoid vs tanh, identical MLPs, {optimizer}",
-            seeds=[0, 1, 2] if quick else list(range(10)),
-            training={
-                "epochs": 3 if quick else 20,
-                "batch_size": 64,
-                "optimizer": optimizer,
-                "learning_rate": rate,
-                "init": "recommended",
-            },
+            seeds=seeds(quick),
+            training=training(quick, (3, 20), rate, optimizer=optimizer),
             tasks=[
                 {"name": "digits_mlp", "params": {"hidden": 64, "layers": 3}}
             ],

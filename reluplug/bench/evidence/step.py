@@ -15,7 +15,9 @@ import numpy as np
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 
 NUMBER = 9
 NAME = "step"
@@ -43,12 +45,8 @@ def suites(quick=False):
         NAME: suite(
             sys.modules[__name__],
             description="Heaviside step vs ReLU",
-            seeds=[0, 1] if quick else [0, 1, 2, 3, 4],
-            training={
-                "epochs": 2 if quick else 10,
-                "batch_size": 64,
-                "learning_rate": 0.001,
-            },
+            seeds=seeds(quick, 5, 2),
+            training=training(quick, (2, 10), 0.001, init=None),
             tasks=[
                 {"name": "digits_mlp", "params": {"hidden": 64, "layers": 2}}
             ],

@@ -28,7 +28,9 @@ import pandas as pd
 from reluplug.bench.evidence import _runs
 from reluplug.bench.evidence._common import combine
 from reluplug.bench.evidence._common import no_data
+from reluplug.bench.evidence._common import seeds
 from reluplug.bench.evidence._common import suite
+from reluplug.bench.evidence._common import training
 
 NUMBER = 3
 NAME = "vanishing"
@@ -63,10 +65,10 @@ FIGSIZE = (13, 4)
 
 def suites(quick=False):
     """``{name: suite dict}``: the recommended-init sweep, ReLU-Glorot."""
-    epochs = 1 if quick else 6
+    recommended = training(quick, (1, 6), 0.001)
     common = {
         "description": "depth sweep of deep_mlp per activation",
-        "seeds": [0, 1, 2] if quick else list(range(10)),
+        "seeds": seeds(quick),
         "tasks": [
             {
                 "name": "deep_mlp",
@@ -79,30 +81,22 @@ def suites(quick=False):
         "monitors": {
             "dead_units": False,
             "gradient_flow": True,
-            "every_n_epochs": epochs,
+            "every_n_epochs": recommended["epochs"],
         },
     }
-
-    def training(init):
-        return {
-            "epochs": epochs,
-            "batch_size": 64,
-            "learning_rate": 0.001,
-            "init": init,
-        }
 
     module = sys.modules[__name__]
     return {
         NAME: suite(
             module,
-            training=training("recommended"),
+            training=recommended,
             activations=[RELU, *SQUASHERS],
             **common,
         ),
         f"{NAME}_glorot": suite(
             module,
             name=f"{NAME}_glorot",
-            training=training("glorot_normal"),
+            training={**recommended, "init": "glorot_normal"},
             activations=[("relu", RELU_GLOROT)],
             baseline=RELU_GLOROT,
             **common,
