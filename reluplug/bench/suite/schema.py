@@ -43,50 +43,39 @@ HISTORY_FRACTIONS = ("dead_fraction", "inactive_fraction")
 # are the tables' columns; for a trial record use ``group_key``.
 GROUP_KEY = ("task", "seed")
 
-RUN_COLUMNS = (
-    "trial_id",
-    "suite",
-    "task",
-    "task_name",
-    "activation",
-    "activation_name",
-    "is_baseline",
-    "seed",
-    "status",
-    "metric",
-    "metric_mode",
-    "best_epoch",
-    "best_val_metric",
-    "test_metric",
-    "test_loss",
-    "epochs_run",
-    "wall_time_s",
-    "fit_time_s",
-    "overhead_s",
-    "mean_epoch_time_s",
-    "final_dead_fraction",
-    "final_inactive_fraction",
-    "init_sha256",
-    "n_params",
-    "error_type",
-    "error_message",
+# Each column of runs.csv, and whether it holds a number (read back as a
+# float).
+_RUN_COLUMN_IS_NUMBER = (
+    ("trial_id", False),
+    ("suite", False),
+    ("task", False),
+    ("task_name", False),
+    ("activation", False),
+    ("activation_name", False),
+    ("is_baseline", False),
+    ("seed", True),
+    ("status", False),
+    ("metric", False),
+    ("metric_mode", False),
+    ("best_epoch", True),
+    ("best_val_metric", True),
+    ("test_metric", True),
+    ("test_loss", True),
+    ("epochs_run", True),
+    ("wall_time_s", True),
+    ("fit_time_s", True),
+    ("overhead_s", True),
+    ("mean_epoch_time_s", True),
+    ("final_dead_fraction", True),
+    ("final_inactive_fraction", True),
+    ("init_sha256", False),
+    ("n_params", True),
+    ("error_type", False),
+    ("error_message", False),
 )
-# The columns of RUN_COLUMNS that hold numbers (read back as floats).
-RUN_NUMBERS = (
-    "seed",
-    "best_epoch",
-    "best_val_metric",
-    "test_metric",
-    "test_loss",
-    "epochs_run",
-    "wall_time_s",
-    "fit_time_s",
-    "overhead_s",
-    "mean_epoch_time_s",
-    "final_dead_fraction",
-    "final_inactive_fraction",
-    "n_params",
-)
+RUN_COLUMNS = tuple(name for name, _ in _RUN_COLUMN_IS_NUMBER)
+# The columns of RUN_COLUMNS that hold numbers.
+RUN_NUMBERS = tuple(name for name, num in _RUN_COLUMN_IS_NUMBER if num)
 HISTORY_COLUMNS = (
     "trial_id",
     "task",
