@@ -1,4 +1,8 @@
-"""A tiny suite for the runner tests: 4 trials that train in a second."""
+"""A tiny suite for the runner tests: 4 trials that train in a second.
+
+Suites of other tests are ``tiny_with(...)`` edits of it, so that what a
+test changes stands out.
+"""
 
 import os
 import textwrap
@@ -33,3 +37,13 @@ def write_suite(folder, text=TINY, name="tiny.toml"):
     with open(path, "w", encoding="utf-8") as f:
         f.write(textwrap.dedent(text))
     return path
+
+
+def tiny_with(*edits, text=TINY):
+    """``text`` (``TINY`` by default) with each ``(old, new)`` edit made in
+    turn. Each ``old`` must occur exactly once, so that an edit gone stale
+    fails instead of leaving the suite as it was."""
+    for old, new in edits:
+        assert text.count(old) == 1, (old, text)
+        text = text.replace(old, new)
+    return text

@@ -9,6 +9,7 @@ import json
 
 import pandas as pd
 import pytest
+from runner_fixtures import tiny_with
 from runner_fixtures import write_suite
 
 from reluplug.bench import run_suite
@@ -17,39 +18,21 @@ from reluplug.bench.report import write_report
 from reluplug.bench.suite import config
 from reluplug.bench.suite import schema
 
-TWO_DEPTHS = """\
-version = 1
-name = "depths"
-seeds = [0, 1]
-baseline = "relu"
-
-[training]
-epochs = 2
-batch_size = 64
-
-[monitors]
-dead_units = true
-gradient_flow = true
-max_samples = 64
-
-[[tasks]]
-name = "deep_mlp"
-label = "deep_2"
-params = {depth = 2, width = 8}
-
-[[tasks]]
-name = "deep_mlp"
-label = "deep_4"
-params = {depth = 4, width = 8}
-
-[[activations]]
-name = "relu"
-
-[[activations]]
-name = "leaky_relu"
-params = {negative_slope = 0.2}
-label = "lrelu"
-"""
+# The tiny suite with monitors on and deep_mlp at two depths as its tasks.
+TWO_DEPTHS = tiny_with(
+    ('name = "tiny"', 'name = "depths"'),
+    (
+        "batch_size = 32\n",
+        "batch_size = 64\n\n[monitors]\ndead_units = true\n"
+        "gradient_flow = true\nmax_samples = 64\n",
+    ),
+    (
+        'name = "spirals"\nparams = {n_samples = 120, hidden = 8, layers = 2}',
+        'name = "deep_mlp"\nlabel = "deep_2"\nparams = {depth = 2, width = 8}'
+        '\n\n[[tasks]]\nname = "deep_mlp"\nlabel = "deep_4"\n'
+        "params = {depth = 4, width = 8}",
+    ),
+)
 DEPTH = {"deep_2": 2, "deep_4": 4}
 CELLS = {(a, s) for a in ("relu", "lrelu") for s in (0, 1)}
 

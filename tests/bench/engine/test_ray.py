@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from runner_fixtures import tiny_with
 from runner_fixtures import write_suite
 from sklearn.datasets import load_digits
 
@@ -59,28 +60,20 @@ class ScaledTanh(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "scale_file": self.scale_file}
 '''
-SUITE = f"""\
-version = 1
-name = "user-ray"
-seeds = [0, 1]
-baseline = "relu"
-
-[training]
-epochs = 2
-batch_size = 32
-
-[[tasks]]
-model = "files/model.keras"
-data = "files/data.npz"
-
-[[activations]]
-name = "relu"
-
-[[activations]]
-name = "{MODULE}:ScaledTanh"
-params = {{scale_file = "data/scale.npz"}}
-label = "scaled_tanh"
-"""
+# The tiny suite with the user's task and, in place of leaky relu, the
+# user's activation.
+SUITE = tiny_with(
+    ('name = "tiny"', 'name = "user-ray"'),
+    (
+        'name = "spirals"\nparams = {n_samples = 120, hidden = 8, layers = 2}',
+        'model = "files/model.keras"\ndata = "files/data.npz"',
+    ),
+    (
+        'name = "leaky_relu"\nparams = {negative_slope = 0.2}\nlabel = "lrelu"',
+        f'name = "{MODULE}:ScaledTanh"\n'
+        'params = {scale_file = "data/scale.npz"}\nlabel = "scaled_tanh"',
+    ),
+)
 
 
 def _strip_times(line):

@@ -11,6 +11,7 @@ import os
 
 import pandas as pd
 import pytest
+from runner_fixtures import tiny_with
 from runner_fixtures import write_suite
 
 from reluplug.bench import run_suite
@@ -18,60 +19,27 @@ from reluplug.bench.report import frames
 from reluplug.bench.report import write_report
 from reluplug.bench.suite import config
 
-BEFORE = """\
-version = 1
-name = "edit-me"
-seeds = [0, 1]
-baseline = "relu"
-
-[training]
-epochs = 2
-batch_size = 32
-
-[[tasks]]
-name = "spirals"
-params = {n_samples = 120, hidden = 8, layers = 2}
-
+NARROW = """
 [[tasks]]
 name = "spirals"
 label = "spirals_narrow"
 params = {n_samples = 120, hidden = 4, layers = 2}
-
-[[activations]]
-name = "relu"
-
-[[activations]]
-name = "leaky_relu"
-params = {negative_slope = 0.2}
-label = "lrelu"
 """
+# The tiny suite with a second, narrower spirals task.
+BEFORE = tiny_with(
+    ('name = "tiny"', 'name = "edit-me"'),
+    ("layers = 2}\n", "layers = 2}\n" + NARROW),
+)
 # Edited: one task removed, a seed and an activation added; the suite and
 # the leaky activation renamed, and the baseline moved (names only).
-AFTER = """\
-version = 1
-name = "edited"
-seeds = [0, 1, 2]
-baseline = "leaky"
-
-[training]
-epochs = 2
-batch_size = 32
-
-[[tasks]]
-name = "spirals"
-params = {n_samples = 120, hidden = 8, layers = 2}
-
-[[activations]]
-name = "relu"
-
-[[activations]]
-name = "leaky_relu"
-params = {negative_slope = 0.2}
-label = "leaky"
-
-[[activations]]
-name = "elu"
-"""
+AFTER = tiny_with(
+    ('name = "edit-me"', 'name = "edited"'),
+    ("seeds = [0, 1]", "seeds = [0, 1, 2]"),
+    ('baseline = "relu"', 'baseline = "leaky"'),
+    (NARROW, ""),
+    ('label = "lrelu"\n', 'label = "leaky"\n\n[[activations]]\nname = "elu"\n'),
+    text=BEFORE,
+)
 
 # Module fixtures train a few suites (about a minute): the slow tier.
 pytestmark = pytest.mark.slow

@@ -4,32 +4,32 @@ default, and the report sees it as a fixed-test design."""
 import numpy as np
 from mnist1d.data import get_dataset_args
 from mnist1d.data import make_dataset
+from runner_fixtures import tiny_with
 
 from reluplug.bench.engine import data as bench_data
 from reluplug.bench.engine import fit
 from reluplug.bench.suite import config
 from reluplug.bench.tasks import registry
 
-SUITE = """\
-version = 1
-name = "m1d"
-seeds = [0, 1]
-baseline = "relu"
-
-[training]
-epochs = 1
-
-[[tasks]]
-name = "mnist1d_mlp"
-{params}
-
-[[activations]]
-name = "relu"
-"""
-
 
 def _specs(params=""):
-    return config.loads(SUITE.format(params=params)).expand()
+    """The tiny suite's specs with mnist1d_mlp (task table lines
+    ``params``), one epoch and relu alone."""
+    text = tiny_with(
+        ('name = "tiny"', 'name = "m1d"'),
+        ("epochs = 2\nbatch_size = 32\n", "epochs = 1\n"),
+        (
+            'name = "spirals"\nparams = {n_samples = 120, hidden = 8, '
+            "layers = 2}\n",
+            f'name = "mnist1d_mlp"\n{params}\n',
+        ),
+        (
+            '\n[[activations]]\nname = "leaky_relu"\n'
+            'params = {negative_slope = 0.2}\nlabel = "lrelu"\n',
+            "",
+        ),
+    )
+    return config.loads(text).expand()
 
 
 def test_default_keeps_its_ids_and_the_upstream_test_set():
