@@ -12,6 +12,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from model_cases import nested_cnn
 
 import reluplug
 from reluplug.callbacks import DeadUnitMonitor
@@ -252,32 +253,8 @@ def test_probe_that_does_not_fit_the_loss_names_the_shapes():
 # --- Sites in data-flow order, with the user's layer paths -----------------
 
 
-def _nested_cnn():
-    """Nested Sequential conv block (BatchNorm, Dropout, fused relu) inside
-    a functional CNN with a softmax read-out."""
-    keras.utils.set_random_seed(0)
-    block = keras.Sequential(
-        [
-            keras.Input((8, 8, 1)),
-            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
-            keras.layers.BatchNormalization(),
-            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
-            keras.layers.Dropout(0.1),
-        ],
-        name="block",
-    )
-    inputs = keras.Input((8, 8, 1))
-    h = keras.layers.Conv2D(4, 3, activation="relu", name="conv3")(
-        block(inputs)
-    )
-    h = keras.layers.Flatten(name="flat")(h)
-    h = keras.layers.Dense(8, activation="relu", name="fc")(h)
-    out = keras.layers.Dense(10, activation="softmax", name="readout")(h)
-    return keras.Model(inputs, out, name="cnn"), block
-
-
 def test_locate_orders_nested_layers_by_data_flow_with_user_paths():
-    model, block = _nested_cnn()
+    model, block = nested_cnn()
     conv_a, bn, conv_b, drop = (layer.name for layer in block.layers)
     located = [
         (site.path, site.name)
@@ -298,7 +275,7 @@ def test_locate_orders_nested_layers_by_data_flow_with_user_paths():
 
 
 def test_swapped_activation_layers_carry_the_users_site_path():
-    model, block = _nested_cnn()
+    model, block = nested_cnn()
     conv_a, _, conv_b, _ = (layer.name for layer in block.layers)
     new = reluplug.swap_activations(model, "elu")
     elus = [

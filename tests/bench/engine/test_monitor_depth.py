@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from model_cases import nested_cnn
 from sklearn.datasets import load_digits
 
 from reluplug import swap
@@ -29,25 +30,9 @@ def _digits(n=300):
 
 
 def _nested_cnn():
-    keras.utils.set_random_seed(0)
-    block = keras.Sequential(
-        [
-            keras.Input((8, 8, 1)),
-            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
-            keras.layers.BatchNormalization(),
-            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
-            keras.layers.Dropout(0.1),
-        ],
-        name="block",
-    )
-    inputs = keras.Input((8, 8, 1))
-    h = keras.layers.Conv2D(4, 3, activation="relu", name="conv3")(
-        block(inputs)
-    )
-    h = keras.layers.Flatten()(h)
-    h = keras.layers.Dense(8, activation="relu", name="fc")(h)
-    out = keras.layers.Dense(10, activation="softmax", name="readout")(h)
-    model = keras.Model(inputs, out, name="cnn")
+    """``model_cases.nested_cnn()`` and the user paths of its block's two
+    convolutions."""
+    model, block = nested_cnn()
     conv_a, _, conv_b, _ = (layer.name for layer in block.layers)
     return model, f"block/{conv_a}", f"block/{conv_b}"
 
