@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from scipy import stats as sps
 
 LAYERS = ("act_1", "act_2", "act_3")
 
@@ -155,6 +156,43 @@ def trial_record(
         "error": error,
         "splits": splits,
     }
+
+
+def value_records(values, *, per_trial=None, **fields):
+    """One record of task ``t`` per (activation, seed) of ``values``
+    (activation -> per-seed test metrics, in order), monitors off.
+
+    ``per_trial(activation, seed)`` gives a trial's own ``trial_record``
+    fields; ``fields`` go to every record.
+    """
+    records = []
+    for act, vals in values.items():
+        for seed, v in enumerate(vals):
+            extra = per_trial(act, seed) if per_trial else {}
+            records.append(
+                trial_record(
+                    task="t",
+                    activation=act,
+                    seed=seed,
+                    test_metric=float(v),
+                    monitors=False,
+                    **fields,
+                    **extra,
+                )
+            )
+    return records
+
+
+def bootstrap_ci(x, n_resamples):
+    """Reference interval for the report's: scipy's percentile bootstrap
+    of the mean of ``x``, seeded with ``default_rng(0)``."""
+    return sps.bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=n_resamples,
+        method="percentile",
+        random_state=np.random.default_rng(0),
+    ).confidence_interval
 
 
 def write_run(run_dir, records, *, suite="demo", extra_ids=()):

@@ -6,7 +6,7 @@ Bayesian comparison and the group-sequential decisions."""
 import numpy as np
 import pandas as pd
 import pytest
-from report_fixtures import trial_record
+from report_fixtures import value_records
 from report_fixtures import write_run
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
@@ -20,23 +20,14 @@ BASE = 0.8 + np.array([3, -1, 4, -1, 5, -9, 2, -6, 5, -3], float) / 1000
 
 def _run(tmp_path, values, *, splits=None, digests=None, history=None):
     """values: activation -> per-seed test metrics; relu is the baseline."""
-    recs = []
-    for act, vals in values.items():
-        for seed, v in enumerate(vals):
-            s = dict(splits) if splits else None
-            if digests is not None:
-                s = dict(s or {}, test_sha256=digests(seed))
-            recs.append(
-                trial_record(
-                    task="t",
-                    activation=act,
-                    seed=seed,
-                    test_metric=float(v),
-                    monitors=False,
-                    splits=s,
-                    history=history(act, seed) if history else None,
-                )
-            )
+
+    def per_trial(act, seed):
+        s = dict(splits) if splits else None
+        if digests is not None:
+            s = dict(s or {}, test_sha256=digests(seed))
+        return {"splits": s, "history": history(act, seed) if history else None}
+
+    recs = value_records(values, per_trial=per_trial)
     data = frames.load_run(write_run(tmp_path, recs))
     return data, stats.summarize(data.runs, data.history)
 

@@ -13,8 +13,8 @@ from matplotlib.colors import to_hex
 from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from report_fixtures import KNOWN  # noqa: E402
+from report_fixtures import bootstrap_ci  # noqa: E402
 from report_fixtures import known_run  # noqa: E402
-from scipy import stats as sps  # noqa: E402
 
 from reluplug.bench.report import frames  # noqa: E402
 from reluplug.bench.report import plots  # noqa: E402
@@ -68,13 +68,7 @@ def test_learning_curves_mean_and_bounded_band(acc):
     # Band at epoch 3: the seeded bootstrap percentile interval over the
     # 5 seeds (scipy, called here on its own), inside the observed values.
     x = np.sort(g[g["epoch"] == 3]["val_metric"].to_numpy())
-    lo, hi = sps.bootstrap(
-        (x,),
-        np.mean,
-        n_resamples=stats.N_BOOT,
-        method="percentile",
-        random_state=np.random.default_rng(0),
-    ).confidence_interval
+    lo, hi = bootstrap_ci(x, stats.N_BOOT)
     assert x.min() <= lo <= hi <= x.max()
     band = ax.collections[ACTS.index("elu")].get_paths()[0].vertices
     at3 = band[np.isclose(band[:, 0], 3.0), 1]

@@ -14,9 +14,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from report_fixtures import KNOWN
 from report_fixtures import MODES
+from report_fixtures import bootstrap_ci
 from report_fixtures import known_run
 from report_fixtures import make_history
 from report_fixtures import trial_record
+from report_fixtures import value_records
 from report_fixtures import write_run
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
@@ -38,6 +40,17 @@ def known(tmp_path_factory):
     return data, summary.set_index(["task", "activation"])
 
 
+# Every (task, activation) compared with the relu baseline.
+PAIRED = [k for k in sorted(KNOWN) if k[1] != "relu"]
+
+
+def _paired(known, key):
+    """(summary row of ``key``, its per-seed values, relu's)."""
+    _, summary = known
+    a = np.array(KNOWN[key])
+    return summary.loc[key], a, np.array(KNOWN[(key[0], "relu")])
+
+
 def _exact_signflip(d):
     """Two-sided sign-flip p-value by enumerating all 2^n sign vectors."""
     d = np.asarray(d, dtype=float)
@@ -54,13 +67,7 @@ def test_per_activation_mean_std_and_bootstrap_ci_match_scipy(known, key):
     _, summary = known
     x = np.sort(KNOWN[key])
     row = summary.loc[key]
-    ci = sps.bootstrap(
-        (x,),
-        np.mean,
-        n_resamples=stats.N_BOOT,
-        method="percentile",
-        random_state=np.random.default_rng(0),
-    ).confidence_interval
+    ci = bootstrap_ci(x, stats.N_BOOT)
     assert row["n_completed"] == len(x)
     assert row["mean"] == pytest.approx(statistics.fmean(x), rel=1e-12)
     assert row["std"] == pytest.approx(statistics.stdev(x), rel=1e-12)
@@ -70,14 +77,10 @@ def test_per_activation_mean_std_and_bootstrap_ci_match_scipy(known, key):
     assert x.min() <= row["ci_low"] <= row["ci_high"] <= x.max()
 
 
-@pytest.mark.parametrize("key", [k for k in sorted(KNOWN) if k[1] != "relu"])
+@pytest.mark.parametrize("key", PAIRED)
 def test_paired_statistics_match_scipy(known, key):
-    _, summary = known
-    task, _ = key
-    a = np.array(KNOWN[key])
-    b = np.array(KNOWN[(task, "relu")])
+    row, a, b = _paired(known, key)
     d = a - b
-    row = summary.loc[key]
     lo, hi = sps.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=sps.sem(d))
     assert row["baseline"] == "relu"
     assert row["n_paired"] == 5
@@ -113,13 +116,9 @@ def test_multiplicity_matches_statsmodels(known):
     assert s.loc[s["is_baseline"], ["p_holm", "q_bh"]].isna().all().all()
 
 
-@pytest.mark.parametrize("key", [k for k in sorted(KNOWN) if k[1] != "relu"])
+@pytest.mark.parametrize("key", PAIRED)
 def test_tost_matches_statsmodels(known, key):
-    _, summary = known
-    task, _ = key
-    row = summary.loc[key]
-    a = np.array(KNOWN[key])
-    b = np.array(KNOWN[(task, "relu")])
+    row, a, b = _paired(known, key)
     rope = row["rope"]
     p, _, _ = ttost_paired(a, b, -rope, rope)
     assert row["p_tost"] == pytest.approx(p, rel=1e-9)
@@ -135,22 +134,10 @@ def test_rope_defaults_absolute_for_accuracy_relative_for_mse(known):
 
 
 def _pair_run(tmp_path, a_vals, b_vals, *, mode="max", splits=None):
-    recs = []
     metric = "accuracy" if mode == "max" else "mse"
-    for act, vals in (("relu", b_vals), ("new", a_vals)):
-        for seed, v in enumerate(vals):
-            recs.append(
-                trial_record(
-                    task="t",
-                    activation=act,
-                    seed=seed,
-                    test_metric=float(v),
-                    mode=mode,
-                    metric=metric,
-                    monitors=False,
-                    splits=splits,
-                )
-            )
+    recs = value_records(
+        {"relu": b_vals, "new": a_vals}, mode=mode, metric=metric, splits=splits
+    )
     data = frames.load_run(write_run(tmp_path, recs))
     s = stats.summarize(data.runs, data.history)
     return s.set_index("activation").loc["new"]
@@ -255,14 +242,10 @@ def test_success_count_has_a_clopper_pearson_interval(tmp_path):
     assert lo == pytest.approx(sps.beta.ppf(0.025, 6, 5))
 
 
-@pytest.mark.parametrize("key", [k for k in sorted(KNOWN) if k[1] != "relu"])
+@pytest.mark.parametrize("key", PAIRED)
 def test_wins_ties_losses_respect_metric_mode(known, key):
-    _, summary = known
-    task, _ = key
-    a = np.array(KNOWN[key])
-    b = np.array(KNOWN[(task, "relu")])
-    better = a > b if MODES[task] == "max" else a < b
-    row = summary.loc[key]
+    row, a, b = _paired(known, key)
+    better = a > b if MODES[key[0]] == "max" else a < b
     assert (row["wins"], row["ties"], row["losses"]) == (
         int(better.sum()),
         int((a == b).sum()),
