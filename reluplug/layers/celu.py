@@ -3,12 +3,11 @@
 import keras
 
 from reluplug import activations
-from reluplug._validation import check_number
-from reluplug.layers._contract import build_at_init
+from reluplug.layers._alpha import AlphaActivation
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class CELU(keras.layers.Layer):
+class CELU(AlphaActivation):
     """Continuously differentiable ELU.
 
     An ELU rescaled so its derivative is continuous at 0 for every `alpha`.
@@ -38,21 +37,5 @@ class CELU(keras.layers.Layer):
         Units". https://arxiv.org/abs/1704.07483
     """
 
-    negative_side = "saturating"
-
-    def __init__(self, alpha=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.alpha = check_number("CELU", "alpha", alpha, low=0, low_open=True)
-        self.supports_masking = True
-        build_at_init(self, CELU)
-
     def call(self, inputs):
         return activations.celu(inputs, self.alpha)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"alpha": self.alpha})
-        return config
-
-    def compute_output_shape(self, input_shape):
-        return input_shape

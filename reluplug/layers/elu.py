@@ -3,12 +3,11 @@
 import keras
 
 from reluplug import activations
-from reluplug._validation import check_number
-from reluplug.layers._contract import build_at_init
+from reluplug.layers._alpha import AlphaActivation
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class ELU(keras.layers.Layer):
+class ELU(AlphaActivation):
     """Exponential linear unit.
 
     Negative inputs saturate smoothly to `-alpha`, which pushes mean
@@ -39,21 +38,5 @@ class ELU(keras.layers.Layer):
         Exponential Linear Units (ELUs)". https://arxiv.org/abs/1511.07289
     """
 
-    negative_side = "saturating"
-
-    def __init__(self, alpha=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.alpha = check_number("ELU", "alpha", alpha, low=0, low_open=True)
-        self.supports_masking = True
-        build_at_init(self, ELU)
-
     def call(self, inputs):
         return activations.elu(inputs, self.alpha)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"alpha": self.alpha})
-        return config
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
