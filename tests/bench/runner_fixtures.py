@@ -7,6 +7,8 @@ test changes stands out.
 import os
 import textwrap
 
+from reluplug.bench.engine import progress
+
 TINY = """\
 version = 1
 name = "tiny"
@@ -47,3 +49,22 @@ def tiny_with(*edits, text=TINY):
         assert text.count(old) == 1, (old, text)
         text = text.replace(old, new)
     return text
+
+
+class Lines:
+    """A run reporter that keeps the lines the CLI would print."""
+
+    def __init__(self):
+        self.lines = []
+
+    def start(self, n_total, n_pending, n_skipped):
+        pass
+
+    def trial(self, spec, record):
+        self.lines.append(progress.trial_line(record))
+
+    def retry(self, spec, error, attempt, retries):
+        self.lines.append(progress.retry_line(spec, error, attempt, retries))
+
+    def stop(self):
+        pass

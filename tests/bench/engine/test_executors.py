@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from runner_fixtures import TINY
+from runner_fixtures import Lines
 from runner_fixtures import write_suite
 
 from reluplug.bench import cli
 from reluplug.bench import run_suite
 from reluplug.bench.engine import executors
-from reluplug.bench.engine import progress
 from reluplug.bench.engine import shipping
 from reluplug.bench.store import RunStore
 from reluplug.bench.suite import config
@@ -222,25 +222,6 @@ def _kill_first_worker(delay, killed):
         time.sleep(0.05)
 
 
-class Lines:
-    """A reporter that keeps what the CLI would print."""
-
-    def __init__(self):
-        self.lines = []
-
-    def start(self, n_total, n_pending, n_skipped):
-        pass
-
-    def trial(self, spec, record):
-        self.lines.append(progress.trial_line(record))
-
-    def retry(self, spec, error, attempt, retries):
-        self.lines.append(progress.retry_line(spec, error, attempt, retries))
-
-    def stop(self):
-        pass
-
-
 @pytest.fixture(scope="module")
 def sequential_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("seq")
@@ -249,7 +230,11 @@ def sequential_run(tmp_path_factory):
     return path, folder / "out"
 
 
-def _run_with_a_kill(path, out, retries):
+def _run_with_a_kill(sequential_run, tmp_path, retries):
+    """Runs the tiny suite in one worker process, killing the first worker
+    once; returns (run folder, summary, printed lines, first trial)."""
+    path, _ = sequential_run
+    out = tmp_path / "p"
     killed = []
     killer = threading.Thread(target=_kill_first_worker, args=(1.0, killed))
     killer.start()
@@ -266,23 +251,21 @@ def _run_with_a_kill(path, out, retries):
     finally:
         killer.join()
     assert len(killed) == 1
-    return summary, reporter.lines
+    return out, summary, reporter.lines, config.load(path).expand()[0]
 
 
 @pytest.mark.slow
 def test_processes_retry_a_trial_whose_worker_was_killed(
     sequential_run, tmp_path
 ):
-    path, reference = sequential_run
-    out = tmp_path / "p"
-    summary, lines = _run_with_a_kill(path, out, retries=1)
+    out, summary, lines, first = _run_with_a_kill(sequential_run, tmp_path, 1)
     assert summary.counts == {"completed": 4}
-    first = config.load(path).expand()[0]
     assert lines[0].startswith(f"RUN {first.title}")
     assert "(1 of 2 runs failed): WorkerDiedError" in lines[0]
     assert "SIGKILL" in lines[0]
     runs = pd.read_csv(out / "runs.csv")
     assert runs["trial_id"].is_unique and len(runs) == 4
+    _, reference = sequential_run
     a = pd.read_csv(reference / "runs.csv").drop(columns=list(TIMING))
     pd.testing.assert_frame_equal(a, runs.drop(columns=list(TIMING)))
     store = RunStore(str(out))
@@ -298,11 +281,8 @@ def test_processes_retry_a_trial_whose_worker_was_killed(
 def test_processes_record_a_trial_that_died_on_every_run(
     sequential_run, tmp_path
 ):
-    path, _ = sequential_run
-    out = tmp_path / "p"
-    summary, lines = _run_with_a_kill(path, out, retries=0)
+    out, summary, lines, first = _run_with_a_kill(sequential_run, tmp_path, 0)
     assert summary.counts == {"failed": 1, "completed": 3}
-    first = config.load(path).expand()[0]
     record = RunStore(str(out)).read_trial(first.trial_id)
     assert record["status"] == "failed" and record["attempts"] == 1
     assert record["error"]["type"] == "WorkerDiedError"

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from runner_fixtures import Lines
 from runner_fixtures import tiny_with
 from runner_fixtures import write_suite
 from sklearn.datasets import load_digits
@@ -32,7 +33,6 @@ from ray_cluster import Cluster  # noqa: E402
 from ray_cluster import task_pids  # noqa: E402
 
 from reluplug.bench import run_suite  # noqa: E402
-from reluplug.bench.engine import progress  # noqa: E402
 from reluplug.bench.store import RunStore  # noqa: E402
 from reluplug.bench.suite import config  # noqa: E402
 
@@ -109,7 +109,7 @@ def setup(tmp_path_factory):
         cwd = os.getcwd()
         os.chdir(driver)
         try:
-            reporter = _Lines()
+            reporter = Lines()
             run_suite(config.load(path), "sequential", reporter=reporter)
         finally:
             os.chdir(cwd)
@@ -117,20 +117,6 @@ def setup(tmp_path_factory):
         yield driver, path, driver / "sequential", reporter.lines, cluster
     finally:
         cluster.stop()
-
-
-class _Lines:
-    def __init__(self):
-        self.lines = []
-
-    def start(self, n_total, n_pending, n_skipped):
-        pass
-
-    def trial(self, spec, record):
-        self.lines.append(progress.trial_line(record))
-
-    def stop(self):
-        pass
 
 
 def _driver(driver, out, *args):
