@@ -45,12 +45,10 @@ asserts nothing.
 """
 
 import argparse
-import datetime
 import os
 import platform
 import statistics
 import sys
-import time
 
 LOWER, UPPER = 1.0 / 8.0, 1.0 / 3.0
 FLOOR = "keras LeakyReLU"
@@ -116,6 +114,7 @@ ARGS = _parse(sys.argv[1:] if __name__ == "__main__" else [])
 os.environ["KERAS_BACKEND"] = ARGS.backend
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import _timing  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -249,18 +248,9 @@ def _copy_step(x, jit):
 
 def measure(candidates, repeats, warmup):
     """Seconds per call of each candidate (a list each), interleaved."""
-    names = list(candidates)
-    times = {name: [] for name in names}
-    clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
-    for _ in range(warmup):
-        for name in names:
-            candidates[name]()
-    for rep in range(repeats):
-        for name in names if rep % 2 == 0 else names[::-1]:
-            start = clock()
-            candidates[name]()
-            times[name].append(clock() - start)
-    return times
+    return _timing.interleaved(
+        candidates, repeats, _timing.clock(ARGS.clock), warmup
+    )
 
 
 def _check(ratio, limit):
@@ -306,34 +296,11 @@ def _device():
     return "CPU (TensorFlow)", False
 
 
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _header():
-    versions = f"Keras {keras.__version__}"
-    if ARGS.backend == "jax":
-        import jax
-
-        versions += f", JAX {jax.__version__}"
-    else:
-        import tensorflow as tf
-
-        versions += f", TensorFlow {tf.__version__}"
-    try:
-        load = " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        load = "n/a"
+    versions = _timing.versions_text(_timing.backend_versions())
     device, _ = _device()
     threads = ARGS.threads or "default"
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    now = _timing.utc_now()
     print(
         f"reluplug layer speed, {now} UTC: forward + all gradients on "
         f"({ARGS.rows}, {ARGS.cols}) float32, min and median of "
@@ -348,8 +315,8 @@ def _header():
     )
     print(
         f"{versions}, Python {platform.python_version()}; device {device}; "
-        f"{_cpu_name()}, {os.cpu_count()} "
-        f"CPUs, intra-op threads {threads}; load average {load}; clock "
+        f"{_timing.cpu_name()}, {os.cpu_count()} CPUs, intra-op threads "
+        f"{threads}; load average {_timing.load_average()}; clock "
         f"{ARGS.clock}"
     )
 

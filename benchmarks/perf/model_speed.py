@@ -36,7 +36,6 @@ A benchmark, not a test: it asserts nothing.
 """
 
 import argparse
-import datetime
 import json
 import os
 import platform
@@ -44,6 +43,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import _timing
 
 PATHS = ("tf", "tf-xla", "jax")
 MODELS = ("cnn", "mlp")
@@ -211,48 +212,18 @@ def _child(args):
                 step()  # compile and warm up
                 step()
                 steps[label] = step
-            times = {label: [] for label in steps}
-            clock = time.perf_counter
-            if args.clock == "cpu":
-                clock = time.process_time
-            for rep in range(args.repeats):
-                order = args.rows if rep % 2 == 0 else args.rows[::-1]
-                for label in order:
-                    start = clock()
-                    steps[label]()
-                    times[label].append((clock() - start) / args.steps)
-            results[f"{path}/{kind}"] = times
-    versions = {"keras": keras.__version__}
-    if keras.backend.backend() == "jax":
-        import jax
-
-        versions["jax"] = jax.__version__
-    else:
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
+            times = _timing.interleaved(
+                steps, args.repeats, _timing.clock(args.clock)
+            )
+            results[f"{path}/{kind}"] = {
+                label: [t / args.steps for t in seconds]
+                for label, seconds in times.items()
+            }
+    versions = _timing.backend_versions()
     print("RESULTS " + json.dumps({"times": results, "versions": versions}))
 
 
 # Parent: runs one child per backend, prints the tables --------------------
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _load():
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def _run_child(backend, paths, argv):
@@ -336,17 +307,17 @@ def main(argv):
         "--rows",
         ",".join(args.rows),
     ]
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    now = _timing.utc_now()
     print(
         f"reluplug model speed, {now} UTC: train_on_batch step, batch "
         f"{args.batch}, {args.repeats} interleaved repeats of {args.steps} "
         f"steps; ratios per repeat: median [min-max]"
     )
     print(
-        f"Python {platform.python_version()}; {_cpu_name()}, "
+        f"Python {platform.python_version()}; {_timing.cpu_name()}, "
         f"{os.cpu_count()} CPUs; TF intra-op threads "
         f"{args.threads or 'default'}; clock {args.clock}; load average at "
-        f"start {_load()}; reluplug TF fast path "
+        f"start {_timing.load_average()}; reluplug TF fast path "
         f"{'off' if args.no_fast_path else 'on'}; {platform.node()}"
     )
     started = time.perf_counter()
@@ -359,14 +330,16 @@ def main(argv):
         if not paths:
             continue
         result = _run_child(backend, paths, child_argv)
-        versions = ", ".join(f"{k} {v}" for k, v in result["versions"].items())
-        print(f"\n{backend}: {versions}; load average now {_load()}")
+        versions = _timing.versions_text(result["versions"])
+        load = _timing.load_average()
+        print(f"\n{backend}: {versions}; load average now {load}")
         for key, times in result["times"].items():
             path, kind = key.split("/")
             all_met &= _table(path, kind, times)
     print(
         f"\n{'all targets met' if all_met else 'some targets MISSED'}; "
-        f"{time.perf_counter() - started:.0f} s; load average {_load()}"
+        f"{time.perf_counter() - started:.0f} s; load average "
+        f"{_timing.load_average()}"
     )
 
 

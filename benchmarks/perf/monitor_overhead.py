@@ -28,12 +28,12 @@ seed.
 """
 
 import argparse
-import datetime
 import os
 import platform
 import statistics
 import time
 
+import _timing
 import keras
 import numpy as np
 
@@ -172,17 +172,6 @@ def run_fit(name, repeats):
     return met
 
 
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -192,14 +181,11 @@ def main():
     for name in fits:
         if name not in TARGETS:
             parser.error(f"--fits: {name!r} is not one of {list(TARGETS)}")
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M")
-    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(
-        f"DeadUnitMonitor overhead, {now} UTC; backend "
+        f"DeadUnitMonitor overhead, {_timing.utc_now()} UTC; backend "
         f"{keras.backend.backend()}, Keras {keras.__version__}, Python "
-        f"{platform.python_version()}; {_cpu_name()}, {os.cpu_count()} CPUs; "
-        "load average "
-        f"{load}"
+        f"{platform.python_version()}; {_timing.cpu_name()}, "
+        f"{os.cpu_count()} CPUs; load average {_timing.load_average()}"
     )
     met = [run_fit(name, args.repeats) for name in fits]
     print("\nall targets met" if all(met) else "\nsome targets MISSED")
