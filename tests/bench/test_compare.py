@@ -56,10 +56,10 @@ def _runs(out):
     return pd.read_csv(os.path.join(out, "runs.csv")).drop(columns=list(TIMING))
 
 
-@pytest.fixture(scope="module")
-def sequential_run(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("cmp") / "run")
-    result = compare(
+def _compare_relu_leaky(out):
+    """The user model on digits: relu against leaky relu (slope 0.2),
+    seeds 0 and 1, written to ``out``."""
+    return compare(
         user_model(),
         digits(),
         ["relu", {"name": "leaky_relu", "params": {"negative_slope": 0.2}}],
@@ -67,6 +67,12 @@ def sequential_run(tmp_path_factory):
         out=out,
         **KNOBS,
     )
+
+
+@pytest.fixture(scope="module")
+def sequential_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("cmp") / "run")
+    result = _compare_relu_leaky(out)
     return out, result
 
 
@@ -145,14 +151,7 @@ def test_rerun_resumes_and_trains_only_what_is_missing(sequential_run):
     kept = sorted(os.listdir(trials))[1]
     kept_text = open(os.path.join(trials, kept)).read()
     os.remove(os.path.join(trials, victim))  # as if killed before it ended
-    result = compare(
-        user_model(),
-        digits(),
-        ["relu", {"name": "leaky_relu", "params": {"negative_slope": 0.2}}],
-        seeds=[0, 1],
-        out=out,
-        **KNOBS,
-    )
+    result = _compare_relu_leaky(out)
     assert os.path.exists(os.path.join(trials, victim))
     assert open(os.path.join(trials, kept)).read() == kept_text  # not rerun
     pd.testing.assert_frame_equal(before, _runs(out))
