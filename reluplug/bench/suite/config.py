@@ -575,6 +575,17 @@ class _Checker:
             self.fail(path, "must be a table", value)
         return value
 
+    def entries(self, value, key):
+        """``(i, path, table)`` of each table of the array ``[[key]]``,
+        which must be non-empty."""
+        if not isinstance(value, list) or not value:
+            self.fail(
+                key, f"must be a non-empty array of tables ([[{key}]])", value
+            )
+        for i, table in enumerate(value):
+            path = f"{key}[{i}]"
+            yield i, path, self.table(table, path)
+
     def string(self, value, path, *, nonempty=True):
         if not isinstance(value, str) or (nonempty and not value.strip()):
             self.fail(path, "must be a non-empty string", value)
@@ -949,16 +960,10 @@ def _tasks(check, tasks):
     from reluplug.bench.tasks import registry
     from reluplug.bench.tasks import user
 
-    if not isinstance(tasks, list) or not tasks:
-        check.fail(
-            "tasks", "must be a non-empty array of tables ([[tasks]])", tasks
-        )
     out = []
     seen = {}
     labels = {}
-    for i, table in enumerate(tasks):
-        path = f"tasks[{i}]"
-        check.table(table, path)
+    for i, path, table in check.entries(tasks, "tasks"):
         if _is_user_task(table):
             out.append(_user_task(check, table, path))
             continue
@@ -1236,18 +1241,10 @@ def _activations(check, activations, init):
     import reluplug
     from reluplug.registry import snake_case
 
-    if not isinstance(activations, list) or not activations:
-        check.fail(
-            "activations",
-            "must be a non-empty array of tables ([[activations]])",
-            activations,
-        )
     out = []
     labels = {}
     seen = {}
-    for i, table in enumerate(activations):
-        path = f"activations[{i}]"
-        check.table(table, path)
+    for i, path, table in check.entries(activations, "activations"):
         check.keys(
             table, path, required=("name",), optional=("params", "label")
         )
