@@ -109,7 +109,8 @@ def build_model(task, spec, splits):
         return layer
 
     keras.utils.set_random_seed(spec.seed)
-    model = task.build(splits, act, spec.seed, **dict(spec.task_params))
+    params = {k: v for k, v in spec.task_params.items() if k != base.SPLIT}
+    model = task.build(splits, act, spec.seed, **params)  # split: data only
     sha = draw_initial_weights(model, created, spec.seed, spec.init)
     return model, created, sha
 
