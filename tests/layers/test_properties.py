@@ -79,39 +79,44 @@ def _apply(layer, x, training=False):
     return to_numpy64(layer(x[None], training=training))[0]
 
 
+def _monotone_nondecreasing(layer, x, training):
+    x = np.sort(x)
+    y = _apply(layer, x, training)
+    assert np.all(np.diff(y) >= 0), (x, y)
+
+
+def _sign_preserved(layer, x, training):
+    y = _apply(layer, x, training)
+    np.testing.assert_array_equal(np.sign(y), np.sign(x))
+
+
+def _identity_for_positive_inputs(layer, x, training):
+    x = np.abs(x)
+    np.testing.assert_array_equal(_apply(layer, x, training), x)
+
+
+# (property, layer name, training): each property on its layers.
+CASES = (
+    [(_monotone_nondecreasing, n, False) for n in MONOTONE]
+    + [(_sign_preserved, n, t) for n, t in _with_rrelu_training(SIGN)]
+    + [
+        (_identity_for_positive_inputs, n, t)
+        for n, t in _with_rrelu_training(IDENTITY)
+    ]
+)
+
+
 @pytest.mark.usefixtures("float64_backend")
-@pytest.mark.parametrize("name", MONOTONE)
-def test_monotone_nondecreasing(name):
+@pytest.mark.parametrize(
+    "prop, name, training",
+    CASES,
+    ids=[f"{p.__name__[1:]}-{n}-{t}" for p, n, t in CASES],
+)
+def test_property_holds(prop, name, training):
     @SETTINGS
     @given(layer=LAYERS[name], x=inputs)
     def check(layer, x):
-        x = np.sort(x)
-        y = _apply(layer, x)
-        assert np.all(np.diff(y) >= 0), (x, y)
-
-    check()
-
-
-@pytest.mark.usefixtures("float64_backend")
-@pytest.mark.parametrize("name, training", _with_rrelu_training(SIGN))
-def test_sign_preserved(name, training):
-    @SETTINGS
-    @given(layer=LAYERS[name], x=inputs)
-    def check(layer, x):
-        y = _apply(layer, x, training)
-        np.testing.assert_array_equal(np.sign(y), np.sign(x))
-
-    check()
-
-
-@pytest.mark.usefixtures("float64_backend")
-@pytest.mark.parametrize("name, training", _with_rrelu_training(IDENTITY))
-def test_identity_for_positive_inputs(name, training):
-    @SETTINGS
-    @given(layer=LAYERS[name], x=inputs)
-    def check(layer, x):
-        x = np.abs(x)
-        np.testing.assert_array_equal(_apply(layer, x, training), x)
+        prop(layer, x, training)
 
     check()
 
