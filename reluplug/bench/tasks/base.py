@@ -337,6 +337,25 @@ def filters_param(default):
     )
 
 
+def two_conv_task(name, description, load, filters):
+    """A re-split image task whose model is ``two_conv_cnn``.
+
+    Args:
+        name: registry name.
+        description: one line for ``reluplug-bench list``.
+        load: ``load(seed) -> Splits`` of images (height, width, channels).
+        filters: default of the ``filters`` parameter.
+    """
+    return Task(
+        name=name,
+        description=description,
+        load=load,
+        build=two_conv_cnn,
+        params={"filters": filters_param(filters)},
+        resplit=True,
+    )
+
+
 # ------------------------------------------------------------------- splits
 
 

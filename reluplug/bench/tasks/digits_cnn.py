@@ -13,13 +13,9 @@ def load(seed):
     return splits
 
 
-TASK = base.Task(
-    name="digits_cnn",
-    description="scikit-learn digits as 8x8 images, 2-conv CNN",
-    load=load,
-    build=base.two_conv_cnn,
-    params={
-        "filters": base.filters_param(16),
-    },
-    resplit=True,
+TASK = base.two_conv_task(
+    "digits_cnn",
+    "scikit-learn digits as 8x8 images, 2-conv CNN",
+    load,
+    filters=16,
 )

