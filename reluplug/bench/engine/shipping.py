@@ -23,7 +23,6 @@ kinds added later are shipped with no change here.
 """
 
 import dataclasses
-import hashlib
 import importlib.util
 import os
 import re
@@ -31,6 +30,8 @@ import shutil
 import site
 import sys
 import sysconfig
+
+from reluplug.bench.tasks.user import file_sha256
 
 IMPORT_PATH = re.compile(
     r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$"
@@ -204,14 +205,6 @@ class Shipment:
         return env
 
 
-def _file_digest(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def plan(spec_dicts, folders=()):
     """The modules and files that ``spec_dicts`` name.
 
@@ -237,7 +230,7 @@ def plan(spec_dicts, folders=()):
                 continue
             path = find_file(text, folders)
             if path is not None:
-                digest = _file_digest(path)[:16]
+                digest = file_sha256(path)[:16]
                 rel = "/".join((FILES_DIR, digest, os.path.basename(path)))
                 files[text] = (text, path, rel)
     return Shipment(
