@@ -284,6 +284,35 @@ def _cast(values, dtype):
     return x, to_numpy64(x)[0]
 
 
+def _assert_values_close(out, expected, name, dtype, atol_eps, x64, **kw):
+    """Layer values within 4 eps relative and ``atol_eps`` eps (at least
+    ``TINY``) absolute of the reference."""
+    np.testing.assert_allclose(
+        out,
+        expected,
+        rtol=4 * EPS[dtype],
+        atol=max(TINY[dtype], atol_eps * EPS[dtype]),
+        err_msg=f"{name} {dtype} at x={x64}",
+        **kw,
+    )
+
+
+def _assert_gradients_close(dx, expected, kinks, name, dtype, x64):
+    """Input gradients within 8 eps relative and 16 eps absolute of the
+    reference, wherever x is more than one eps (relative) from a kink."""
+    near_kink = np.zeros(x64.shape, bool)
+    for kink in kinks:
+        near_kink |= np.abs(x64 - kink) <= EPS[dtype] * max(1.0, abs(kink))
+    smooth = ~near_kink
+    np.testing.assert_allclose(
+        dx[smooth],
+        expected[smooth],
+        rtol=8 * EPS[dtype],
+        atol=16 * EPS[dtype],
+        err_msg=f"{name} {dtype} at x={x64[smooth]}",
+    )
+
+
 @pytest.mark.usefixtures("float64_backend")
 @pytest.mark.parametrize("name, dtype", PARAMS)
 def test_output_matches_float64_reference(name, dtype):
@@ -294,13 +323,8 @@ def test_output_matches_float64_reference(name, dtype):
     assert keras.backend.standardize_dtype(out.dtype) == dtype
     with np.errstate(all="ignore"):
         expected = ref(x64, **params(layer))
-    np.testing.assert_allclose(
-        to_numpy64(out)[0],
-        expected,
-        rtol=4 * EPS[dtype],
-        atol=max(TINY[dtype], atol_eps * EPS[dtype]),
-        equal_nan=True,
-        err_msg=f"{name} {dtype} at x={x64}",
+    _assert_values_close(
+        to_numpy64(out)[0], expected, name, dtype, atol_eps, x64, equal_nan=True
     )
 
 
@@ -314,19 +338,9 @@ def test_input_gradient_is_finite_and_documented(name, dtype):
     dref = functools.partial(dref, **params(layer))
     dx = dx[0]
     assert np.all(np.isfinite(dx)), f"{name} {dtype}: {dict(zip(x64, dx))}"
-    near_kink = np.zeros(x64.shape, bool)
-    for kink in kinks:
-        near_kink |= np.abs(x64 - kink) <= EPS[dtype] * max(1.0, abs(kink))
-    smooth = ~near_kink
     with np.errstate(over="ignore"):  # exp(1e4) in the branch not taken
         expected = dref(x64)
-    np.testing.assert_allclose(
-        dx[smooth],
-        expected[smooth],
-        rtol=8 * EPS[dtype],
-        atol=16 * EPS[dtype],
-        err_msg=f"{name} {dtype} at x={x64[smooth]}",
-    )
+    _assert_gradients_close(dx, expected, kinks, name, dtype, x64)
 
 
 def _away_from_kinks(rng, kinks, n=24, low=-6.0, high=6.0):
@@ -394,12 +408,8 @@ def test_values_and_gradients_match_torch_nn(name, dtype):
     x, x64 = _cast(FINITE, dtype)
     layer.build(tuple(x.shape))
     expected, expected_dx, expected_dalpha = _torch_reference(name, x64, layer)
-    np.testing.assert_allclose(
-        to_numpy64(layer(x))[0],
-        expected,
-        rtol=4 * EPS[dtype],
-        atol=max(TINY[dtype], atol_eps * EPS[dtype]),
-        err_msg=f"{name} {dtype} at x={x64}",
+    _assert_values_close(
+        to_numpy64(layer(x))[0], expected, name, dtype, atol_eps, x64
     )
     if name == "prelu":
         alpha = keras.ops.cast(keras.ops.convert_to_tensor(layer.alpha), dtype)
@@ -410,16 +420,7 @@ def test_values_and_gradients_match_torch_nn(name, dtype):
         )
     else:
         (dx,) = grads(layer, x)
-    near_kink = np.zeros(x64.shape, bool)
-    for kink in kinks:
-        near_kink |= np.abs(x64 - kink) <= EPS[dtype] * max(1.0, abs(kink))
-    np.testing.assert_allclose(
-        dx[0][~near_kink],
-        expected_dx[~near_kink],
-        rtol=8 * EPS[dtype],
-        atol=16 * EPS[dtype],
-        err_msg=f"{name} {dtype} at x={x64[~near_kink]}",
-    )
+    _assert_gradients_close(dx[0], expected_dx, kinks, name, dtype, x64)
 
 
 def _prelu_with(x, alpha):
