@@ -29,6 +29,14 @@ def is_integer(value):
     )
 
 
+def shape_fits(shape, expected):
+    """Whether ``shape`` matches ``expected``, where ``None`` in ``expected``
+    (an unknown size of a symbolic input) matches any size."""
+    return len(shape) == len(expected) and all(
+        e is None or e == s for e, s in zip(expected, shape)
+    )
+
+
 def did_you_mean(value, choices, *, n=1):
     """The close-match hint of an error message, or ``""``.
 

@@ -3,6 +3,8 @@
 import keras
 import numpy as np
 
+from reluplug._validation import shape_fits
+
 
 def _to_numpy(value):
     if isinstance(value, np.ndarray):
@@ -144,10 +146,7 @@ def check_against_model(x, model, owner):
     for array, tensor in zip(arrays, inputs):
         expected = tuple(tensor.shape)[1:]
         got = np.shape(array)[1:]
-        fits = len(expected) == len(got) and all(
-            e is None or e == g for e, g in zip(expected, got)
-        )
-        if not fits:
+        if not shape_fits(got, expected):
             raise ValueError(
                 f"{owner}: probe samples have shape {got} but the model "
                 f"input {tensor.name!r} expects {expected}."

@@ -30,6 +30,7 @@ import types
 import keras
 import numpy as np
 
+from reluplug._validation import shape_fits
 from reluplug.bench.tasks import base
 
 DATA_KEYS = (
@@ -392,10 +393,7 @@ def check_fit(model, created, arrays, problem, val_fraction, test_fraction):
         if key not in arrays:
             continue
         shape = arrays[key].shape[1:]
-        fits = len(shape) == len(expected) and all(
-            e is None or e == s for e, s in zip(expected, shape)
-        )
-        if not fits:
+        if not shape_fits(shape, expected):
             raise ValueError(
                 f"data {key} has examples of shape {shape}, but model "
                 f"{model.name!r} expects inputs of shape {expected}. Received: "
