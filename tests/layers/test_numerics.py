@@ -45,6 +45,9 @@ from scipy.special import expit
 
 from reluplug import layers
 
+# float64 is real float64 in every test (jax_enable_x64 on JAX).
+pytestmark = pytest.mark.usefixtures("float64_backend")
+
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
 
@@ -313,7 +316,6 @@ def _assert_gradients_close(dx, expected, kinks, name, dtype, x64):
     )
 
 
-@pytest.mark.usefixtures("float64_backend")
 @pytest.mark.parametrize("name, dtype", PARAMS)
 def test_output_matches_float64_reference(name, dtype):
     make, ref, _, _, params, atol_eps = CASES[name]
@@ -328,7 +330,6 @@ def test_output_matches_float64_reference(name, dtype):
     )
 
 
-@pytest.mark.usefixtures("float64_backend")
 @pytest.mark.parametrize("name, dtype", PARAMS)
 def test_input_gradient_is_finite_and_documented(name, dtype):
     make, _, dref, kinks, params, _ = CASES[name]
@@ -350,7 +351,6 @@ def _away_from_kinks(rng, kinks, n=24, low=-6.0, high=6.0):
     return np.concatenate([x[:n], [-20.0, -1.0, 1.0, 20.0]])
 
 
-@pytest.mark.usefixtures("float64_backend")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_derivative_by_finite_differences(name, rng):
     """Central differences of the layer (float64) == f' == autodiff."""
@@ -400,7 +400,6 @@ def _torch_reference(name, x64, layer):
     return y.detach().numpy(), x.grad.numpy(), slope_grad
 
 
-@pytest.mark.usefixtures("float64_backend")
 @pytest.mark.parametrize("name, dtype", TORCH_PARAMS)
 def test_values_and_gradients_match_torch_nn(name, dtype):
     make, _, _, kinks, _, atol_eps = CASES[name]
@@ -429,7 +428,6 @@ def _prelu_with(x, alpha):
     return activations.prelu(x, alpha)
 
 
-@pytest.mark.usefixtures("float64_backend")
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_selu_gradient_equals_torch_at_zero_and_tiny_inputs(dtype):
     """The TensorFlow fused kernel's answer at -1e-30 was ``scale``."""
