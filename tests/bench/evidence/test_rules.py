@@ -184,6 +184,18 @@ def _noise(seed, scale=0.01):
     return scale * np.sin(np.arange(len(SEEDS)) * 1.7 + seed)
 
 
+def _seed_rows(columns, **noisy):
+    """One per_seed row per seed: ``columns``, the seed, each ``noisy``
+    column ``(base, scale)`` as ``base + scale * n`` with the seed's noise
+    ``n = _noise(seed)[i]``, and a Nadeau-Bengio ratio of 1/3."""
+    rows = []
+    for i, seed in enumerate(SEEDS):
+        n = _noise(seed)[i]
+        values = {k: base + scale * n for k, (base, scale) in noisy.items()}
+        rows.append({**columns, "seed": seed, **values, "nb_ratio": 1 / 3})
+    return rows
+
+
 def test_non_inferiority_matches_scipy_one_sided_t():
     rng = np.random.default_rng(3)
     b = rng.integers(320, 345, size=10)
@@ -254,19 +266,12 @@ def _vanishing(squash_shift, relu_glorot_shift=-1.0):
                 "relu": (0, 0, 0),
                 "relu_glorot": (relu_glorot_shift,) * 3,
             }.get(arm, squash_shift.get(arm, (0, 0, 0)))
-            for i, seed in enumerate(SEEDS):
-                n = _noise(seed)[i]
-                rows.append(
-                    {
-                        "arm": arm,
-                        "depth": depth,
-                        "seed": seed,
-                        "log10_attenuation": -0.2 + shift[0] + 5 * n,
-                        "log10_g1": -1.0 + shift[1] + 5 * n,
-                        "test_metric": 0.9 + 0.1 * shift[2] + n,
-                        "nb_ratio": 1 / 3,
-                    }
-                )
+            rows += _seed_rows(
+                {"arm": arm, "depth": depth},
+                log10_attenuation=(-0.2 + shift[0], 5),
+                log10_g1=(-1.0 + shift[1], 5),
+                test_metric=(0.9 + 0.1 * shift[2], 1),
+            )
     return {"per_seed": pd.DataFrame(rows)}
 
 
@@ -362,19 +367,11 @@ def _dead(relu_low, relu_high, variant_acc, relu_acc, revived):
         for arm in ("leaky_relu", "prelu", "elu"):
             spec[arm] = (0.2, variant_acc if high else 0.9)
         for arm, (fraction, acc) in spec.items():
-            for i, seed in enumerate(SEEDS):
-                n = _noise(seed)[i]
-                rows.append(
-                    {
-                        "arm": arm,
-                        "learning_rate": rate,
-                        "seed": seed,
-                        "fraction": fraction + n,
-                        "measure": "dead",
-                        "test_metric": acc + n,
-                        "nb_ratio": 1 / 3,
-                    }
-                )
+            rows += _seed_rows(
+                {"arm": arm, "learning_rate": rate, "measure": "dead"},
+                fraction=(fraction, 1),
+                test_metric=(acc, 1),
+            )
     return {"per_seed": pd.DataFrame(rows)}
 
 
@@ -402,18 +399,11 @@ def _softmax(diffs):
     rows = []
     for rate, diff in zip(softmax.RATES, diffs):
         for arm in ("relu", "softmax"):
-            for i, seed in enumerate(SEEDS):
-                rows.append(
-                    {
-                        "arm": arm,
-                        "learning_rate": rate,
-                        "seed": seed,
-                        "test_metric": 0.95
-                        + (diff if arm == "softmax" else 0)
-                        + _noise(seed)[i],
-                        "nb_ratio": 1 / 3,
-                    }
-                )
+            shift = diff if arm == "softmax" else 0
+            rows += _seed_rows(
+                {"arm": arm, "learning_rate": rate},
+                test_metric=(0.95 + shift, 1),
+            )
     return {"per_seed": pd.DataFrame(rows)}
 
 
