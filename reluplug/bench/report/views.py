@@ -77,39 +77,44 @@ def params_in_words(text):
     return _words(value) if value else "(none)"
 
 
+def _ci_kind(summary):
+    """How the intervals of `summary` were made: `"range"` (all the seeds'
+    [min, max], fewer than `BOOT_MIN_N` seeds), `"mixed"` or `"bootstrap"`."""
+    methods = set(summary["ci_method"].dropna()) if len(summary) else set()
+    if methods == {"range"}:
+        return "range"
+    return "mixed" if "range" in methods else "bootstrap"
+
+
 def ci_header(summary_task):
     """The interval column's name as the method that made it: bootstrap
     from `stats.BOOT_MIN_N` seeds on, the seeds' range below."""
-    methods = set(summary_task["ci_method"].dropna())
-    if methods == {"range"}:
-        return "test metric [min, max]"
-    if "range" in methods:
-        return "test metric [95% CI or min, max]"
-    return "test metric [95% CI]"
+    return {
+        "range": "test metric [min, max]",
+        "mixed": "test metric [95% CI or min, max]",
+        "bootstrap": "test metric [95% CI]",
+    }[_ci_kind(summary_task)]
 
 
 def ci_sentence(summary):
     """How the test metric's intervals were made, in words that match
     `ci_method` (bootstrap, or the seeds' range below `BOOT_MIN_N`)."""
-    methods = set(summary["ci_method"].dropna()) if len(summary) else set()
-    if methods == {"range"}:
-        return f"[min, max] of the seeds (fewer than {BOOT_MIN_N} seeds)"
-    if "range" in methods:
-        return (
-            "95% bootstrap intervals over seeds; [min, max] of the seeds "
-            f"where there are fewer than {BOOT_MIN_N}"
-        )
-    return "95% bootstrap intervals over seeds (inside the metric's range)"
+    return {
+        "range": f"[min, max] of the seeds (fewer than {BOOT_MIN_N} seeds)",
+        "mixed": "95% bootstrap intervals over seeds; [min, max] of the "
+        f"seeds where there are fewer than {BOOT_MIN_N}",
+        "bootstrap": "95% bootstrap intervals over seeds (inside the "
+        "metric's range)",
+    }[_ci_kind(summary)]
 
 
 def ci_short(summary):
     """`ci_sentence` for a figure caption."""
-    methods = set(summary["ci_method"].dropna()) if len(summary) else set()
-    if methods == {"range"}:
-        return "[min, max] of the seeds"
-    if "range" in methods:
-        return "95% bootstrap CI ([min, max] where too few seeds)"
-    return "95% bootstrap CI"
+    return {
+        "range": "[min, max] of the seeds",
+        "mixed": "95% bootstrap CI ([min, max] where too few seeds)",
+        "bootstrap": "95% bootstrap CI",
+    }[_ci_kind(summary)]
 
 
 def reading_order(summary):
