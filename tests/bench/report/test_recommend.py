@@ -38,6 +38,12 @@ def _table(*rows):
     return pd.DataFrame([_row("relu", None, 0.0, 0.0), *rows])
 
 
+def _recommend_one(*rows):
+    """The one recommendation (a single task) for comparison ``rows``."""
+    (r,) = recommend.recommend(_table(*rows)).itertuples()
+    return r
+
+
 def _seeds_for(sd, effect, power=0.8, alpha=0.05):
     """Smallest n whose two-sided paired t-test has `power`, from the
     noncentral t directly (not via statsmodels)."""
@@ -51,12 +57,11 @@ def _seeds_for(sd, effect, power=0.8, alpha=0.05):
 
 
 def test_decided_better_says_so_plainly():
-    s = _table(
+    r = _recommend_one(
         _row("selu", "better", 0.010, 0.006),
         _row("prelu", "better", 0.012, 0.008, p=0.994),
         _row("elu", "undecided", 0.03, 0.05),
     )
-    (r,) = recommend.recommend(s).itertuples()
     assert r.action == "switch" and r.candidate == "prelu"
     assert r.text == (
         "prelu is better than relu by 0.012 [0.004, 0.020] (accuracy, 5 "
@@ -75,11 +80,10 @@ def test_better_on_a_lower_is_better_metric():
 
 
 def test_all_worse_keeps_the_baseline():
-    s = _table(
+    r = _recommend_one(
         _row("sigmoid", "worse", -0.3, 0.05),
         _row("tanh", "worse", -0.05, 0.02),
     )
-    (r,) = recommend.recommend(s).itertuples()
     assert r.action == "keep" and r.candidate == "tanh"
     assert r.text == (
         "every alternative is worse than relu (accuracy, 5 seeds): keep relu."
@@ -87,11 +91,10 @@ def test_all_worse_keeps_the_baseline():
 
 
 def test_equivalent_keeps_the_baseline_and_names_the_worse():
-    s = _table(
+    r = _recommend_one(
         _row("leaky_relu", "equivalent", -0.001, 0.003),
         _row("sigmoid", "worse", -0.3, 0.05),
     )
-    (r,) = recommend.recommend(s).itertuples()
     assert r.action == "keep"
     assert r.text == (
         "leaky_relu is equivalent to relu within ±0.005 (accuracy, 5 seeds) "
@@ -102,12 +105,11 @@ def test_equivalent_keeps_the_baseline_and_names_the_worse():
 def test_undecided_names_the_candidate_and_the_seeds_it_needs():
     sd = 0.1
     half = T4 * sd / math.sqrt(5)
-    s = _table(
+    r = _recommend_one(
         _row("elu", "undecided", 0.05, half, p=0.8),
         _row("selu", "undecided", 0.02, half),  # ahead too, less so
         _row("sigmoid", "worse", -0.3, 0.05),
     )
-    (r,) = recommend.recommend(s).itertuples()
     # Three comparisons: the verdicts' Holm correction starts at 0.05 / 3.
     expected = _seeds_for(sd, 0.05, alpha=0.05 / 3)
     assert 40 <= expected <= 50  # ~ ((2.39 + 0.84) * 2)^2 + 1
@@ -124,8 +126,7 @@ def test_undecided_below_the_rope_asks_for_the_rope():
     # The difference seen (0.001) is below the ROPE: the seeds needed are
     # those that detect the ROPE (0.005), not the noise.
     sd = 0.004
-    s = _table(_row("elu", "undecided", 0.001, T4 * sd / math.sqrt(5)))
-    (r,) = recommend.recommend(s).itertuples()
+    r = _recommend_one(_row("elu", "undecided", 0.001, T4 * sd / math.sqrt(5)))
     assert r.effect == 0.005
     assert r.seeds_needed == _seeds_for(sd, 0.005)
 
@@ -144,11 +145,10 @@ def test_undecided_on_resplit_data_out_of_reach():
 
 
 def test_nothing_ahead_keeps_the_baseline():
-    s = _table(
+    r = _recommend_one(
         _row("prelu", "undecided", -0.006, 0.02),
         _row("sigmoid", "worse", -0.3, 0.05),
     )
-    (r,) = recommend.recommend(s).itertuples()
     assert r.action == "keep" and r.candidate == "prelu"
     assert r.text == (
         "nothing is ahead of relu with 5 seeds (closest: prelu -0.006 "
