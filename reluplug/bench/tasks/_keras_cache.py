@@ -226,9 +226,7 @@ def downloaded_task(name, loader, description, *, model):
     if model == "cnn":
         params["filters"] = base.filters_param(16)
     else:
-        params["hidden"] = base.Param(128, "int", low=1, help="units per layer")
-        params["layers"] = base.Param(2, "int", low=1, help="hidden layers")
-        params["linear"] = base.LINEAR_PARAM
+        params.update(base.mlp_params(128, 2))
     return base.Task(
         name=name,
         description=description,

@@ -186,6 +186,16 @@ LINEAR_PARAM = Param(
 )
 
 
+def mlp_params(hidden, layers):
+    """The MLP tasks' model parameters, ``hidden`` and ``layers`` at these
+    defaults, and ``linear``."""
+    return {
+        "hidden": Param(hidden, "int", low=1, help="units per layer"),
+        "layers": Param(layers, "int", low=1, help="hidden layers"),
+        "linear": LINEAR_PARAM,
+    }
+
+
 def linear_layer(linear, units, seed, index):
     """A hidden layer of kind ``linear`` seeded by ``(seed, index)``.
 

@@ -25,9 +25,7 @@ TASK = base.Task(
     load=load,
     build=build,
     params={
-        "hidden": base.Param(64, "int", low=1, help="units per layer"),
-        "layers": base.Param(2, "int", low=1, help="hidden layers"),
-        "linear": base.LINEAR_PARAM,
+        **base.mlp_params(64, 2),
         "readout": base.READOUT_PARAM,
     },
     resplit=True,

@@ -45,9 +45,7 @@ TASK = base.Task(
     load=load,
     build=build,
     params={
-        "hidden": base.Param(100, "int", low=1, help="units per layer"),
-        "layers": base.Param(2, "int", low=1, help="hidden layers"),
-        "linear": base.LINEAR_PARAM,
+        **base.mlp_params(100, 2),
         # A larger fixed test set makes the per-seed test noise small;
         # added after suites existed: implicit (default ids unchanged).
         "n_test": base.Param(

@@ -47,9 +47,7 @@ TASK = base.Task(
         "n_samples": base.Param(1000, "int", low=10, help="points"),
         "noise": base.Param(0.03, "float", low=0, help="noise std"),
         "turns": base.Param(1.5, "float", low=0.1, help="spiral turns"),
-        "hidden": base.Param(32, "int", low=1, help="units per layer"),
-        "layers": base.Param(3, "int", low=1, help="hidden layers"),
-        "linear": base.LINEAR_PARAM,
+        **base.mlp_params(32, 3),
     },
     data_params=("n_samples", "noise", "turns"),
 )
