@@ -28,6 +28,7 @@ monitors; without its ``[tuning]``, every trial at the suite's learning
 rate)::
 
     python benchmarks/perf/runner_scaling.py --engines [--quick] [--keep DIR]
+        [--parts speed,sizes,equivalence] [--seeds 10,50]
 
 prints (1) trials per hour of both engines on the standard suite at 10 and
 at 50 seeds and on digits_mlp alone at 50 seeds, with the ratios; (2) the
@@ -125,6 +126,7 @@ STANDARD = os.path.join(
 )
 QUICK_ACTIVATIONS = ("relu", "prelu", "srelu", "tanh")
 SIZES = (1, 4, 16, 64)
+PARTS = ("speed", "sizes", "equivalence")
 ROPE = 0.005
 
 
@@ -219,44 +221,63 @@ def engines_main(args):
     )
     print(f"load before: {_uptime()}", flush=True)
     t0 = time.perf_counter()
-    try:
-        fit = _engine_run(_standard([0], acts), f"{root}/fit-sample", "fit")
-        print(
-            f"  fit sample: {fit['trials']} trials in {fit['elapsed_s']:.0f}s",
-            flush=True,
+    parts = set(args.parts.split(","))
+    unknown = parts - set(PARTS)
+    if unknown:
+        raise SystemExit(
+            f"--parts: unknown {sorted(unknown)}; allowed: {', '.join(PARTS)}"
         )
-        pop = {}
-        for seeds in (10, 50):
-            suite = _standard(range(seeds), acts)
-            pop[seeds] = _engine_run(
-                suite, f"{root}/population-{seeds}", "population"
-            )
+    seed_counts = [int(n) for n in args.seeds.split(",")]
+    fit, pop, sizes, eq = None, {}, None, {}
+    try:
+        if "speed" in parts:
+            fit = _engine_run(_standard([0], acts), f"{root}/fit-sample", "fit")
             print(
-                f"  population, {seeds} seeds: {pop[seeds]['trials']} trials "
-                f"in {pop[seeds]['elapsed_s']:.0f}s",
+                f"  fit sample: {fit['trials']} trials in "
+                f"{fit['elapsed_s']:.0f}s",
                 flush=True,
             )
-        env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
-        sizes = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--_sizes"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
-        sizes = json.loads(sizes.stdout.strip().splitlines()[-1])
-        print("  population sizes: done", flush=True)
-        eq = {}
-        for engine in ("fit", "population"):
-            suite = _standard(range(30), ("relu", "prelu"), ("digits_mlp",))
-            eq[engine] = _engine_run(suite, f"{root}/eq-{engine}", engine)
-            print(f"  equivalence, {engine}: done", flush=True)
+            for seeds in seed_counts:
+                suite = _standard(range(seeds), acts)
+                pop[seeds] = _engine_run(
+                    suite, f"{root}/population-{seeds}", "population"
+                )
+                print(
+                    f"  population, {seeds} seeds: {pop[seeds]['trials']} "
+                    f"trials in {pop[seeds]['elapsed_s']:.0f}s",
+                    flush=True,
+                )
+        if "sizes" in parts:
+            env = dict(
+                os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3"
+            )
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--_sizes"],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            sizes = json.loads(out.stdout.strip().splitlines()[-1])
+            print("  population sizes: done", flush=True)
+        if "equivalence" in parts:
+            for engine in ("fit", "population"):
+                suite = _standard(range(30), ("relu", "prelu"), ("digits_mlp",))
+                eq[engine] = _engine_run(suite, f"{root}/eq-{engine}", engine)
+                print(f"  equivalence, {engine}: done", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     print(f"load after:  {_uptime()}")
     print(f"total: {time.perf_counter() - t0:.0f}s")
+    if fit is not None:
+        _print_speed(fit, pop)
+    if sizes is not None:
+        _print_sizes(sizes)
+    return 0 if not eq or _print_equivalence(eq) else 1
 
+
+def _print_speed(fit, pop):
     print()
     print("Trials per hour on 2 processes (elapsed | from worker-s/trial):")
     fit_e, fit_s = _rates(fit)
@@ -271,12 +292,27 @@ def engines_main(args):
             f"{st:>8.0f}   x{e / fit_e:.1f} | x{st / fit_s:.1f}"
         )
     _, fit_d = _rates(fit, "digits_mlp")
-    _, pop_d = _rates(pop[50], "digits_mlp")
-    print(
-        f"  {'fit engine, digits_mlp':<34} {'':>8}   {fit_d:>8.0f}\n"
-        f"  {'population, digits_mlp, 50 seeds':<34} {'':>8}   "
-        f"{pop_d:>8.0f}   x{pop_d / fit_d:.1f}"
-    )
+    print(f"  {'fit engine, digits_mlp':<34} {'':>8}   {fit_d:>8.0f}")
+    for seeds, result in pop.items():
+        _, pop_d = _rates(result, "digits_mlp")
+        label = f"population, digits_mlp, {seeds} seeds"
+        print(f"  {label:<34} {'':>8}   {pop_d:>8.0f}   x{pop_d / fit_d:.1f}")
+    print()
+    print("Seconds per trial by task (worker-s/trial):")
+    tasks = sorted(fit["runs"]["task"].unique())
+    for task in tasks:
+        row = f"  {task:<14} fit {_per_trial(fit, task):6.2f}"
+        for seeds, result in pop.items():
+            row += f" | population {seeds}: {_per_trial(result, task):6.2f}"
+        print(row)
+
+
+def _per_trial(result, task):
+    runs = result["runs"]
+    return float(runs.loc[runs["task"] == task, "wall_time_s"].mean())
+
+
+def _print_sizes(sizes):
     print()
     print("One digits_mlp relu cell (standard recipe) by population size:")
     print(f"  {'members':>7} {'s/trial':>8} {'compile_s':>9}")
@@ -285,6 +321,9 @@ def engines_main(args):
             f"  {row['members']:>7} {row['s_per_trial']:>8.3f} "
             f"{row['compile_s']:>9.2f}  {','.join(row['status'])}"
         )
+
+
+def _print_equivalence(eq):
     print()
     print(
         f"Equivalence, digits_mlp, 30 seeds, test accuracy, population - "
@@ -307,7 +346,7 @@ def engines_main(args):
             f"  prelu - relu under {engine:<10}: {d.mean():+.4f} "
             f"(sd {d.std():.4f})"
         )
-    return 0 if ok else 1
+    return ok
 
 
 def main(argv=None):
@@ -323,6 +362,18 @@ def main(argv=None):
         "--quick",
         action="store_true",
         help="with --engines: 4 of the 12 activations (about 10 minutes)",
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="with --engines: which measurements, comma-separated "
+        f"(default: {','.join(PARTS)})",
+    )
+    parser.add_argument(
+        "--seeds",
+        default="10,50",
+        help="with --engines: seeds per cell of the population runs of the "
+        "standard suite (default: 10,50)",
     )
     parser.add_argument("--_sizes", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
