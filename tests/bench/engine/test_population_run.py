@@ -26,6 +26,12 @@ label = "explode"
 """
 
 
+def _finished(folder):
+    """Trial files written in full (``store.atomic_write`` renames a
+    ``.NAME.json.*.tmp`` file into place)."""
+    return sum(name.endswith(".json") for name in os.listdir(folder))
+
+
 def _records(out):
     folder = os.path.join(out, "trials")
     records = {}
@@ -123,7 +129,7 @@ def test_kill_9_then_resume_loses_nothing_and_trains_nothing_twice(tmp_path):
     proc = _start(path, out)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and proc.poll() is None:
-        if os.path.isdir(trials) and len(os.listdir(trials)) >= 3:
+        if os.path.isdir(trials) and _finished(trials) >= 3:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the run ended before it could be killed"
