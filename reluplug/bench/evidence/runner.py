@@ -102,8 +102,18 @@ def run_evidence(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if isinstance(executor, str):
-        executor = executors.make_executor(executor, workers)
+    made = {}  # engine -> executor, when ``executor`` is a name
+
+    def executor_for(engine_name):
+        if not isinstance(executor, str):
+            return executor
+        if engine_name not in made:
+            made[engine_name] = executors.make_executor(
+                executor, workers, engine=engine_name
+            )
+        return made[engine_name]
+
+    executor_for(engine)  # a bad executor or engine fails before training
     errors = {}
     timings = {}
     for module in CLAIMS:
@@ -127,9 +137,8 @@ def run_evidence(
                     suite,
                     run_dir,
                     overwrite=overwrite,
-                    executor=executor,
+                    executor=executor_for(suite_engine(suite, engine)),
                     reporter=reporter,
-                    engine=suite_engine(suite, engine),
                 )
                 run_dirs[name] = run_dir
             tables = module.measure(Context(run_dirs, quick, folder))
@@ -155,6 +164,8 @@ def run_evidence(
         timings[module.NUMBER] = time.perf_counter() - t
         meta["seconds"] = timings[module.NUMBER]
         atomic_write(str(folder / "meta.json"), json.dumps(meta, indent=1))
+    for made_executor in made.values():
+        made_executor.close()
     manifest = {"quick": quick, "seconds": timings, "errors": errors}
     atomic_write(str(out / MANIFEST), json.dumps(manifest, indent=1))
     written = report.write_evidence_report(out)

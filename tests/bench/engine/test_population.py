@@ -158,3 +158,33 @@ def test_the_compilation_cache_folder_comes_from_the_environment(
         )
     finally:
         jax.config.update("jax_compilation_cache_dir", before)
+
+
+def test_evidence_runs_its_suites_on_the_engine_it_is_given(
+    tmp_path, monkeypatch
+):
+    """`evidence --engine population` reaches the trials: each suite's
+    executor has the engine (revive's suite the fit engine)."""
+    from reluplug.bench import engine as engine_package
+    from reluplug.bench.evidence import dead_units
+    from reluplug.bench.evidence import runner
+
+    seen = {}
+
+    def fake_run_suite(suite, out, *, executor, **kwargs):
+        seen[suite.name] = executor.engine  # nothing trains: the claim's
+        # measurement then fails on the empty folders and records it
+
+    monkeypatch.setattr(engine_package, "run_suite", fake_run_suite)
+    runner.run_evidence(
+        tmp_path,
+        quick=True,
+        executor="sequential",
+        claims=(dead_units.NUMBER,),
+        engine="population",
+        log=lambda line: None,
+    )
+    assert seen == {
+        f"evidence-{dead_units.NAME}": "population",
+        f"evidence-{dead_units.NAME}_revive": "fit",
+    }
