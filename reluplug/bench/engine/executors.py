@@ -155,9 +155,18 @@ def _environ(variables):
                 os.environ[key] = value
 
 
-def _process_main(conn, threads):
-    """A ``processes`` worker: trial specs in, records out, until None."""
+def _process_main(conn, threads, cpu=None):
+    """A ``processes`` worker: trial specs in, records out, until None.
+
+    ``cpu``: the core this worker is pinned to (``os.sched_setaffinity``),
+    set before the backend starts: XLA sizes its CPU thread pool from the
+    process's affinity, not from ``XLA_FLAGS``, so an unpinned one-thread
+    JAX worker still runs two or more compute threads per process.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles ^C
+    if cpu is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setaffinity(0, {cpu})
     threads = cap_threads(threads)  # as the backend reports it
     while True:
         try:
@@ -175,10 +184,10 @@ def _process_main(conn, threads):
 class _Process:
     """One worker process of ``ProcessExecutor`` and its pipe."""
 
-    def __init__(self, context, threads, env=None):
+    def __init__(self, context, threads, env=None, cpu=None):
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_process_main, args=(child, threads), daemon=True
+            target=_process_main, args=(child, threads, cpu), daemon=True
         )
         env = {**thread_env(threads), **(env or {})}
         with _environ(env):  # before TF/JAX are imported
@@ -224,6 +233,19 @@ class ProcessExecutor:
         self._processes = []
         self._idle = []  # kept between map() calls (tuning, then evaluation)
 
+    def _cpu(self):
+        """The core for the next one-thread worker (round robin over the
+        cores this process may use), or None: workers with more threads,
+        or more workers than cores, are not pinned."""
+        try:
+            cores = sorted(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            return None
+        if self.resources.threads != 1 or self.workers > len(cores):
+            return None
+        self._pinned = getattr(self, "_pinned", 0) + 1
+        return cores[(self._pinned - 1) % len(cores)]
+
     def map(self, specs, *, on_retry=None, folders=()):
         """Yields ``(spec, record)`` as trials finish."""
         context = multiprocessing.get_context("spawn")
@@ -238,7 +260,7 @@ class ProcessExecutor:
                     worker = idle.pop()
                 else:
                     env = jobs.worker_env(self.engine)
-                    worker = _Process(context, threads, env)
+                    worker = _Process(context, threads, env, self._cpu())
                     self._processes.append(worker)
                 job, attempt = queue.popleft()
                 try:

@@ -346,3 +346,21 @@ def test_thread_env_starts_a_jax_process(threads):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == [str(threads), "6.0"]
+
+
+def test_one_thread_workers_are_pinned_one_per_core(tmp_path):
+    """XLA sizes its CPU pool from the process's affinity (not from
+    XLA_FLAGS): each one-thread worker gets its own core, round robin."""
+    import os
+
+    from reluplug.bench.engine import executors as ex
+    from reluplug.bench.suite.resources import Resources
+
+    cores = sorted(os.sched_getaffinity(0))
+    executor = ex.ProcessExecutor(len(cores), Resources(), 1, "fit")
+    assert [executor._cpu() for _ in range(len(cores) + 1)] == [
+        *cores,
+        cores[0],
+    ]
+    more = ex.ProcessExecutor(len(cores) + 1, Resources(), 1, "fit")
+    assert more._cpu() is None  # more workers than cores: not pinned
