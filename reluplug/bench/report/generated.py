@@ -73,6 +73,11 @@ def _measured(info):
     return text
 
 
+def _range(values):
+    low, high = int(values.min()), int(values.max())
+    return str(low) if low == high else f"{low}-{high}"
+
+
 def comparisons(summary):
     """Verdict counts of the comparisons with the baseline: a dict with
     ``VERDICTS`` and ``"total"``, ``"decided"``."""
@@ -96,7 +101,7 @@ def reference(folder, link):
         f"The committed reference, [`{link}`]({link}/report.html): "
         f"{n_tasks} tasks × {n_acts} activations"
         + (f", {info['description']}" if info.get("description") else "")
-        + f"; {int(seeds.min())}-{int(seeds.max())} seeds per comparison"
+        + f"; {_range(seeds)} seeds per comparison"
         + (f"; {_measured(info)}" if _measured(info) else "")
         + ".",
         "",
