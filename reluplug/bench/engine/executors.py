@@ -232,6 +232,7 @@ class ProcessExecutor:
         self.engine = engine
         self._processes = []
         self._idle = []  # kept between map() calls (tuning, then evaluation)
+        self._pinned = 0  # workers pinned so far (round robin over cores)
 
     def _cpu(self):
         """The core for the next one-thread worker (round robin over the
@@ -243,7 +244,7 @@ class ProcessExecutor:
             return None
         if self.resources.threads != 1 or self.workers > len(cores):
             return None
-        self._pinned = getattr(self, "_pinned", 0) + 1
+        self._pinned += 1
         return cores[(self._pinned - 1) % len(cores)]
 
     def map(self, specs, *, on_retry=None, folders=()):

@@ -22,11 +22,11 @@ def make_activation(spec, index):
     return layer
 
 
-def _leaf_layers(model):
+def leaf_layers(model):
     """The layers of ``model`` in order, nested models entered."""
     for layer in model.layers:
         if isinstance(layer, keras.Model):
-            yield from _leaf_layers(layer)
+            yield from leaf_layers(layer)
         else:
             yield layer
 
@@ -36,7 +36,7 @@ def init_sha256(model, activation_layers):
     (layers of nested models included)."""
     skip = {id(layer) for layer in activation_layers}
     digest = init_protocol.new_digest()
-    for layer in _leaf_layers(model):
+    for layer in leaf_layers(model):
         if id(layer) in skip:
             continue
         for weight in layer.weights:
@@ -73,7 +73,7 @@ def draw_initial_weights(model, activation_layers, seed, scheme):
         return init_sha256(model, activation_layers)
     skip = {id(layer) for layer in activation_layers}
     digest = init_protocol.new_digest()
-    layers = (layer for layer in _leaf_layers(model) if id(layer) not in skip)
+    layers = (layer for layer in leaf_layers(model) if id(layer) not in skip)
     for position, layer in enumerate(layers):
         for index, weight in enumerate(layer.weights):
             value = keras.ops.convert_to_numpy(weight)

@@ -49,6 +49,7 @@ from reluplug.bench.engine.fit import base_record
 from reluplug.bench.engine.fit import error_info
 from reluplug.bench.engine.model import build_model
 from reluplug.bench.engine.model import compile_model
+from reluplug.bench.engine.model import leaf_layers
 from reluplug.bench.engine.monitors import with_depth
 from reluplug.bench.suite import schema
 from reluplug.bench.suite import tuning
@@ -167,22 +168,12 @@ def map_batch(model):
     """
     import jax
 
-    if os.environ.get("RELUPLUG_MAP_BATCH"):  # benchmarks only
-        value = os.environ["RELUPLUG_MAP_BATCH"]
-        return None if value == "vmap" else int(value)
     if jax.default_backend() != "cpu":
         return None
     convolutional = any(
-        "Conv" in type(layer).__name__ for layer in _all_layers(model)
+        "Conv" in type(layer).__name__ for layer in leaf_layers(model)
     )
     return 1 if convolutional else None
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _all_layers(layer)
 
 
 def use_compilation_cache():

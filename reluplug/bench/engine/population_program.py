@@ -241,7 +241,7 @@ def member_map(fn, in_axes, batch=None):
 
     def mapped(*args):
         flags = [
-            jax.tree.map(lambda a: a == 0, ax, is_leaf=lambda a: a is None)
+            {k: a == 0 for k, a in ax.items()}
             if isinstance(ax, dict)
             else ax == 0
             for ax in in_axes

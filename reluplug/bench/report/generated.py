@@ -31,7 +31,6 @@ import pandas as pd
 
 from reluplug.bench.report import recommend
 
-KINDS = ("reference", "reference-table", "evidence")
 DEFAULT = {
     "reference": "reports/reference",
     "reference-table": "reports/reference",
@@ -175,7 +174,7 @@ def render(path, text=None):
         kind = match["kind"]
         if kind not in _MAKERS:
             raise ValueError(
-                f"{path}: unknown block kind {kind!r}; allowed: {list(KINDS)}"
+                f"{path}: unknown block kind {kind!r}; allowed: {list(_MAKERS)}"
             )
         if match["folder"]:
             folder = os.path.join(os.path.dirname(path), match["folder"])
