@@ -116,7 +116,9 @@ def compare(
         engine: ``"fit"`` (one ``model.fit`` per trial) or
             ``"population"`` (every seed of an activation in one vmapped
             JAX program, in a JAX worker process unless the backend is
-            JAX already). Defaults to ``"fit"``.
+            JAX already). Defaults to ``"fit"``. A model whose class
+            overrides ``train_step``, ``test_step``, ``compute_loss`` or
+            ``compute_metrics`` needs ``"fit"``.
         overwrite: delete a previous run in ``out`` first.
         verbose: print one line per finished trial.
         until_decided: after ``seeds``, add seeds in batches only to the
@@ -134,7 +136,8 @@ def compare(
     Raises:
         ValueError: bad input (data that does not fit the model or the
             loss, no activation site, an unknown activation, a bad training
-            knob), before any training; ``RunFolderError`` (a
+            knob, a model the population engine cannot train), before
+            any training; ``RunFolderError`` (a
             ``ValueError``) when ``out`` holds something else.
     """
     from reluplug.bench.engine import jobs
@@ -167,6 +170,18 @@ def compare(
         )
     except ValueError as error:
         raise ValueError(f"{_OWNER}: {error}") from None
+    if engine == "population":
+        from reluplug.bench.engine import population
+
+        try:
+            population.check_steps(
+                model,
+                config.ConfigError,
+                f" Received: model_or_builder={model_or_builder!r}, "
+                "engine='population'",
+            )
+        except config.ConfigError as error:
+            raise config.ConfigError(f"{_OWNER}: {error}") from None
     label = label or getattr(model_or_builder, "name", None) or model.name
     training = {
         "epochs": epochs,

@@ -55,6 +55,7 @@ from reluplug.bench.suite import schema
 from reluplug.bench.suite import tuning
 from reluplug.bench.suite.config import ConfigError
 from reluplug.bench.tasks import registry
+from reluplug.bench.tasks import user
 
 ENGINE = "population"
 _FIT_HINT = (
@@ -68,9 +69,32 @@ class PopulationError(ValueError):
     """A model or setting the population engine cannot train."""
 
 
+def check_steps(model, error=PopulationError, received=""):
+    """Raises ``error`` if ``model``'s class overrides a step of
+    ``keras.Model`` (``train_step``, ``test_step``, ``compute_loss``,
+    ``compute_metrics``): the population engine runs Keras' own steps.
+
+    The one step check: the driver (``check_specs``, ``compare()``) calls
+    it on a probe of a user's model before any training, a worker on the
+    model it builds. ``received`` ends the message (``" Received: ..."``).
+    """
+    for name in _STEPS:
+        if getattr(type(model), name) is not getattr(keras.Model, name):
+            raise error(
+                f"Model {model.name!r} overrides `{name}`, which the "
+                "population engine does not run (it trains with "
+                f"keras.Model.{name}). {_FIT_HINT}{received}"
+            )
+
+
 def check_specs(specs):
-    """Raises ``ConfigError`` (before any training) for a setting the
-    population engine does not support."""
+    """Raises ``ConfigError`` (before any training) for a setting or a
+    user's model the population engine does not support.
+
+    A user task's model (``tasks.user``) is probed once per distinct
+    model file or builder; built-in tasks are not built here.
+    """
+    probed = set()
     for spec in specs:
         if spec.monitors.revive:
             raise ConfigError(
@@ -78,6 +102,23 @@ def check_specs(specs):
                 "training, which the population engine does not do. "
                 f"{_FIT_HINT} Received: revive=True, engine='population'"
             )
+        if spec.task_name not in user.TASK_NAMES:
+            continue
+        ref = spec.task_params["model"]
+        sha256 = spec.task_params.get("model_sha256", "")
+        if (ref, sha256) in probed:
+            continue
+        probed.add((ref, sha256))
+        try:
+            model, _ = user.probe_model(ref, sha256)
+        except ValueError as error:
+            raise ConfigError(f"task {spec.task!r}: {error}") from None
+        check_steps(
+            model,
+            ConfigError,
+            f" Received: task {spec.task!r} with model={ref!r}, "
+            "engine='population'",
+        )
 
 
 def cell_key(spec):
@@ -205,13 +246,7 @@ def use_compilation_cache():
 
 
 def _check_model(model, members):
-    for name in _STEPS:
-        if getattr(type(model), name) is not getattr(keras.Model, name):
-            raise PopulationError(
-                f"Model {model.name!r} overrides `{name}`, which the "
-                "population engine does not run (it trains with "
-                f"keras.Model.{name}). {_FIT_HINT}"
-            )
+    check_steps(model)
     shapes = [
         (tuple(v.shape), str(v.dtype))
         for v in model.trainable_variables + model.non_trainable_variables
