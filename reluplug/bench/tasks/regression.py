@@ -3,6 +3,8 @@
 Features and target are standardized with the training split's statistics,
 so the reported MSE is in units of the target's variance (1.0 = predicting
 the mean).
+
+Input -> [Dense(hidden) -> act] * layers -> Dense(1).
 """
 
 import functools
@@ -34,25 +36,11 @@ def load(seed, dataset):
     return base.Splits(xtr, ytr, xva, yva, xte, yte, n_outputs=1)
 
 
-def build(splits, act, seed, dataset, hidden, layers, linear):
-    """Input -> [Dense(hidden) -> act] * layers -> Dense(1)."""
-    del dataset
-    return base.mlp(
-        splits,
-        act,
-        seed,
-        [hidden] * layers,
-        problem=base.REGRESSION,
-        linear=linear,
-    )
-
-
-TASK = base.Task(
-    name="regression",
-    description="scikit-learn diabetes or friedman1 regression, MLP, MSE",
-    load=load,
-    build=build,
-    params={
+TASK = base.mlp_task(
+    "regression",
+    "scikit-learn diabetes or friedman1 regression, MLP, MSE",
+    load,
+    {
         "dataset": base.Param(
             "diabetes",
             "str",
@@ -63,5 +51,4 @@ TASK = base.Task(
     },
     data_params=("dataset",),
     problem=base.REGRESSION,
-    resplit=True,
 )

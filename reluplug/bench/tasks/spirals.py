@@ -1,4 +1,7 @@
-"""``spirals``: the synthetic two-spirals problem, an MLP."""
+"""``spirals``: the synthetic two-spirals problem, an MLP.
+
+Input(2) -> [Dense(hidden) -> act] * layers -> Dense(2, softmax).
+"""
 
 import numpy as np
 
@@ -32,22 +35,16 @@ def load(seed, n_samples, noise, turns):
     return base.classification_splits(x, y, seed)
 
 
-def build(splits, act, seed, n_samples, noise, turns, hidden, layers, linear):
-    """Input(2) -> [Dense(hidden) -> act] * layers -> Dense(2, softmax)."""
-    del n_samples, noise, turns
-    return base.mlp(splits, act, seed, [hidden] * layers, linear=linear)
-
-
-TASK = base.Task(
-    name="spirals",
-    description="synthetic two spirals (2-D), MLP",
-    load=load,
-    build=build,
-    params={
+TASK = base.mlp_task(
+    "spirals",
+    "synthetic two spirals (2-D), MLP",
+    load,
+    {
         "n_samples": base.Param(1000, "int", low=10, help="points"),
         "noise": base.Param(0.03, "float", low=0, help="noise std"),
         "turns": base.Param(1.5, "float", low=0.1, help="spiral turns"),
         **base.mlp_params(32, 3),
     },
     data_params=("n_samples", "noise", "turns"),
+    resplit=False,
 )
