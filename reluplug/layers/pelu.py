@@ -4,18 +4,13 @@ import keras
 from keras import ops
 
 from reluplug import activations
-from reluplug._validation import check_choice
 from reluplug._validation import check_number
 from reluplug.constraints import MinValue
-from reluplug.layers._contract import set_input_spec
-from reluplug.layers._params import GRANULARITIES
-from reluplug.layers._params import check_channel_axis_arg
-from reluplug.layers._params import param_axes
-from reluplug.layers._params import param_shape
+from reluplug.layers._channel import ChannelParamActivation
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class PELU(keras.layers.Layer):
+class PELU(ChannelParamActivation):
     """Parametric ELU: an ELU whose scale and saturation are learned.
 
     `alpha` sets the negative saturation and `beta` the decay; their ratio is
@@ -69,22 +64,15 @@ class PELU(keras.layers.Layer):
         channel_axis=-1,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(granularity, channel_axis, **kwargs)
         self.min_value = check_number(
             "PELU", "min_value", min_value, low=0, low_open=True
         )
         self.alpha = check_number("PELU", "alpha", alpha, low=self.min_value)
         self.beta = check_number("PELU", "beta", beta, low=self.min_value)
-        self.granularity = check_choice(
-            "granularity", granularity, GRANULARITIES
-        )
-        self.channel_axis = check_channel_axis_arg("PELU", channel_axis)
-        self.supports_masking = True
 
     def build(self, input_shape):
-        shape = param_shape(
-            "PELU", input_shape, self.granularity, self.channel_axis
-        )
+        shape = self.param_shape(input_shape)
         constraint = MinValue(self.min_value)
         self.alpha_weight = self.add_weight(
             shape=shape,
@@ -98,13 +86,7 @@ class PELU(keras.layers.Layer):
             initializer=keras.initializers.Constant(self.beta),
             constraint=constraint,
         )
-        set_input_spec(
-            self,
-            input_shape,
-            param_axes(
-                "PELU", input_shape, self.granularity, self.channel_axis
-            ),
-        )
+        self.set_param_input_spec(input_shape)
 
     def call(self, inputs):
         return activations.pelu(
@@ -120,11 +102,6 @@ class PELU(keras.layers.Layer):
                 "alpha": self.alpha,
                 "beta": self.beta,
                 "min_value": self.min_value,
-                "granularity": self.granularity,
-                "channel_axis": self.channel_axis,
             }
         )
         return config
-
-    def compute_output_shape(self, input_shape):
-        return input_shape

@@ -4,17 +4,12 @@ import keras
 from keras import ops
 
 from reluplug import activations
-from reluplug._validation import check_choice
 from reluplug._validation import check_number
-from reluplug.layers._contract import set_input_spec
-from reluplug.layers._params import GRANULARITIES
-from reluplug.layers._params import check_channel_axis_arg
-from reluplug.layers._params import param_axes
-from reluplug.layers._params import param_shape
+from reluplug.layers._channel import ChannelParamActivation
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class SReLU(keras.layers.Layer):
+class SReLU(ChannelParamActivation):
     """S-shaped ReLU: three linear pieces with learned joints and slopes.
 
     The identity in the middle, and learned slopes beyond two learned
@@ -70,21 +65,14 @@ class SReLU(keras.layers.Layer):
         channel_axis=-1,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(granularity, channel_axis, **kwargs)
         self.t_left = check_number("SReLU", "t_left", t_left)
         self.a_left = check_number("SReLU", "a_left", a_left)
         self.t_right = check_number("SReLU", "t_right", t_right, low=t_left)
         self.a_right = check_number("SReLU", "a_right", a_right)
-        self.granularity = check_choice(
-            "granularity", granularity, GRANULARITIES
-        )
-        self.channel_axis = check_channel_axis_arg("SReLU", channel_axis)
-        self.supports_masking = True
 
     def build(self, input_shape):
-        shape = param_shape(
-            "SReLU", input_shape, self.granularity, self.channel_axis
-        )
+        shape = self.param_shape(input_shape)
         for name in ("t_left", "a_left", "t_right", "a_right"):
             weight = self.add_weight(
                 shape=shape,
@@ -92,13 +80,7 @@ class SReLU(keras.layers.Layer):
                 initializer=keras.initializers.Constant(getattr(self, name)),
             )
             setattr(self, f"{name}_weight", weight)
-        set_input_spec(
-            self,
-            input_shape,
-            param_axes(
-                "SReLU", input_shape, self.granularity, self.channel_axis
-            ),
-        )
+        self.set_param_input_spec(input_shape)
 
     def call(self, inputs):
         dtype = self.compute_dtype
@@ -118,11 +100,6 @@ class SReLU(keras.layers.Layer):
                 "a_left": self.a_left,
                 "t_right": self.t_right,
                 "a_right": self.a_right,
-                "granularity": self.granularity,
-                "channel_axis": self.channel_axis,
             }
         )
         return config
-
-    def compute_output_shape(self, input_shape):
-        return input_shape

@@ -4,18 +4,13 @@ import keras
 from keras import ops
 
 from reluplug import activations
-from reluplug._validation import check_choice
 from reluplug._validation import check_number
+from reluplug.layers._channel import ChannelParamActivation
 from reluplug.layers._contract import build_at_init
-from reluplug.layers._contract import set_input_spec
-from reluplug.layers._params import GRANULARITIES
-from reluplug.layers._params import check_channel_axis_arg
-from reluplug.layers._params import param_axes
-from reluplug.layers._params import param_shape
 
 
 @keras.saving.register_keras_serializable(package="reluplug")
-class Swish(keras.layers.Layer):
+class Swish(ChannelParamActivation):
     """Swish: `x * sigmoid(beta * x)`, with `beta` learned by default.
 
     `beta` moves the curve between a scaled linear function (`beta -> 0`) and
@@ -68,14 +63,11 @@ class Swish(keras.layers.Layer):
         learnable=None,
         **kwargs,
     ):
-        super().__init__(trainable=trainable, **kwargs)
+        super().__init__(
+            granularity, channel_axis, trainable=trainable, **kwargs
+        )
         self.beta = check_number("Swish", "beta", beta)
         self.learnable = bool(trainable if learnable is None else learnable)
-        self.granularity = check_choice(
-            "granularity", granularity, GRANULARITIES
-        )
-        self.channel_axis = check_channel_axis_arg("Swish", channel_axis)
-        self.supports_masking = True
         if not self.learnable:  # No weight: built now, as Keras' SiLU.
             build_at_init(self, Swish)
 
@@ -83,19 +75,11 @@ class Swish(keras.layers.Layer):
         if not self.learnable:
             return
         self.beta_weight = self.add_weight(
-            shape=param_shape(
-                "Swish", input_shape, self.granularity, self.channel_axis
-            ),
+            shape=self.param_shape(input_shape),
             name="beta",
             initializer=keras.initializers.Constant(self.beta),
         )
-        set_input_spec(
-            self,
-            input_shape,
-            param_axes(
-                "Swish", input_shape, self.granularity, self.channel_axis
-            ),
-        )
+        self.set_param_input_spec(input_shape)
 
     def call(self, inputs):
         if not self.learnable:
@@ -109,11 +93,6 @@ class Swish(keras.layers.Layer):
             {
                 "beta": self.beta,
                 "learnable": self.learnable,
-                "granularity": self.granularity,
-                "channel_axis": self.channel_axis,
             }
         )
         return config
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
