@@ -29,6 +29,19 @@ from keras import ops
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
+# Input shape, parameter shape: every layout `layers._params.param_shape` and
+# PReLU build (channels last, channels first, shared, per element, and with
+# `shared_axes` the leading-ones (1, 1, C) and middle-axis (1, W, 1) ones);
+# the parameter-gradient reduction takes a different path through each.
+PARAM_LAYOUTS = {
+    "channel_last": ((6, 4), (4,)),
+    "channels_first": ((3, 4, 2, 5), (4, 1, 1)),
+    "leading_ones": ((3, 2, 5, 4), (1, 1, 4)),
+    "shared": ((3, 2, 5, 4), ()),
+    "element": ((3, 2, 5, 4), (2, 5, 4)),
+    "middle_axis": ((3, 2, 5, 4), (1, 5, 1)),
+}
+
 
 def to_numpy64(x):
     """Any backend tensor (including bfloat16) as a float64 NumPy array."""

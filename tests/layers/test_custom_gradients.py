@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+from layer_testing import PARAM_LAYOUTS
 from layer_testing import grads
 
 from reluplug import activations
@@ -68,18 +69,6 @@ CASES = {
     "srelu": (activations.srelu, _srelu_autodiff, _srelu_params),
 }
 
-# x shape, parameter shape: every layout `param_shape` (and shared_axes-like
-# use of the functions) produces; the reduction is a GEMV for leading axes,
-# a reshape per element and a sum otherwise.
-LAYOUTS = {
-    "channel_last": ((6, 4), (4,)),
-    "channels_first": ((3, 4, 2, 5), (4, 1, 1)),
-    "leading_ones": ((3, 2, 5, 4), (1, 1, 4)),
-    "shared": ((3, 2, 5, 4), ()),
-    "element": ((3, 2, 5, 4), (2, 5, 4)),
-    "middle_axis": ((3, 2, 5, 4), (1, 5, 1)),
-}
-
 # SReLU thresholds: as drawn, equal (x exactly at a tie goes right) and
 # crossed (t_right < t_left is used as t_left; `maximum` routes its gradient).
 REGIMES = {
@@ -117,11 +106,13 @@ NAME_REGIMES += [("srelu", regime) for regime in sorted(REGIMES)]
 
 
 @pytest.mark.usefixtures("float64_backend")
-@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+# Every parameter layout: the reduction is a GEMV for leading axes, a
+# reshape per element and a sum otherwise.
+@pytest.mark.parametrize("layout", sorted(PARAM_LAYOUTS))
 @pytest.mark.parametrize("name, regime", NAME_REGIMES)
 def test_gradient_matches_autodiff(name, regime, layout, rng):
     fn, reference, make_params = CASES[name]
-    x_shape, p_shape = LAYOUTS[layout]
+    x_shape, p_shape = PARAM_LAYOUTS[layout]
     params = make_params(rng, p_shape)
     x = _inputs(rng, name, x_shape, params, regime)
     upstream = rng.normal(size=x_shape)

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+from layer_testing import PARAM_LAYOUTS
 from layer_testing import to_numpy64
 
 from reluplug import _fast
@@ -53,10 +54,8 @@ FUNCTIONS = {
     "selu": activations.selu,
 }
 LAYOUTS = {
-    "channel_last": ((6, 4), (4,)),
-    "channels_first": ((3, 4, 2, 5), (4, 1, 1)),
-    "shared": ((3, 2, 5, 4), ()),
-    "element": ((3, 2, 5, 4), (2, 5, 4)),
+    name: PARAM_LAYOUTS[name]
+    for name in ("channel_last", "channels_first", "shared", "element")
 }
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23}
 EPS["float64"] = 2.0**-52

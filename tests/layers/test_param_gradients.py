@@ -10,7 +10,9 @@ layer can build: (C,), (C, 1, 1), (1, 1, C), (), per element and
 
 import numpy as np
 import pytest
+from layer_testing import PARAM_LAYOUTS
 from layer_testing import grads
+from layer_testing import to_numpy64
 from scipy.special import expit
 
 from reluplug import activations
@@ -41,32 +43,16 @@ def _finite_difference(fn, args, index, upstream, step=1e-6):
         minus = [a.copy() for a in base]
         plus[index][pos] += step
         minus[index][pos] -= step
-        f_plus = np.sum(upstream * _np(fn(*plus)))
-        f_minus = np.sum(upstream * _np(fn(*minus)))
+        f_plus = np.sum(upstream * to_numpy64(fn(*plus)))
+        f_minus = np.sum(upstream * to_numpy64(fn(*minus)))
         out[pos] = (f_plus - f_minus) / (2 * step)
     return out
 
 
-def _np(x):
-    from keras import ops
-
-    return np.asarray(ops.convert_to_numpy(x), dtype="float64")
-
-
-PRELU_LAYOUTS = {
-    "channel_last": ((6, 4), (4,)),
-    "channels_first": ((3, 4, 2, 5), (4, 1, 1)),
-    "shared_axes_1_2": ((3, 2, 5, 4), (1, 1, 4)),
-    "shared": ((3, 2, 5, 4), ()),
-    "element": ((3, 2, 5, 4), (2, 5, 4)),
-    "shared_axes_1_3": ((3, 2, 5, 4), (1, 5, 1)),
-}
-
-
 @pytest.mark.usefixtures("float64_backend")
-@pytest.mark.parametrize("layout", sorted(PRELU_LAYOUTS))
+@pytest.mark.parametrize("layout", sorted(PARAM_LAYOUTS))
 def test_prelu_custom_gradient_matches_reference(layout, rng):
-    x_shape, alpha_shape = PRELU_LAYOUTS[layout]
+    x_shape, alpha_shape = PARAM_LAYOUTS[layout]
     x = _nonzero_normal(rng, x_shape)
     alpha = rng.uniform(0.05, 0.5, size=alpha_shape)
     upstream = rng.normal(size=x_shape)
