@@ -570,6 +570,14 @@ class _Checker:
                     f"{section}. Required keys: {list(required)}."
                 )
 
+    def once(self, seen, key, index, path, problem, value):
+        """Records that entry ``index`` uses ``key`` (a label, or a name
+        with its params); fails if an earlier entry did, with ``problem``
+        naming that entry's index as ``{first}``."""
+        if key in seen:
+            self.fail(path, problem.format(first=seen[key]), value)
+        seen[key] = index
+
     def table(self, value, path):
         if not isinstance(value, dict):
             self.fail(path, "must be a table", value)
@@ -994,28 +1002,28 @@ def _tasks(check, tasks):
                     params[key],
                 )
         base = check.string(table.get("label", name), f"{path}.label")
-        if base in labels:
-            check.fail(
-                f"{path}.label",
-                f"duplicate task label (also used by tasks[{labels[base]}]); "
-                "a task listed twice needs a unique `label` for each entry",
-                base,
-            )
-        labels[base] = i
+        check.once(
+            labels,
+            base,
+            i,
+            f"{path}.label",
+            "duplicate task label (also used by tasks[{first}]); a task "
+            "listed twice needs a unique `label` for each entry",
+            base,
+        )
         swept = [
             k for k, v in choices.items() if isinstance(params.get(k), list)
         ]
         for values in itertools.product(*choices.values()):
             resolved = dict(zip(choices, values))
-            key = (name, json.dumps(resolved, sort_keys=True))
-            if key in seen:
-                check.fail(
-                    path,
-                    "duplicate task (same name and params as "
-                    f"tasks[{seen[key]}])",
-                    name,
-                )
-            seen[key] = i
+            check.once(
+                seen,
+                (name, json.dumps(resolved, sort_keys=True)),
+                i,
+                path,
+                "duplicate task (same name and params as tasks[{first}])",
+                name,
+            )
             sweep = {k: resolved[k] for k in swept}
             params = {  # an implicit parameter at its default is left out
                 k: v
@@ -1257,24 +1265,24 @@ def _activations(check, activations, init):
             value = name if not params else {"name": name, "params": params}
             check.fail(path, f"not a usable activation: {problem}", value)
         label = check.string(table.get("label", name), f"{path}.label")
-        if label in labels:
-            check.fail(
-                f"{path}.label",
-                f"duplicate activation label (also used by "
-                f"activations[{labels[label]}]); give each a unique "
-                "`label`",
-                label,
-            )
-        labels[label] = i
-        key = (name, json.dumps(params, sort_keys=True))
-        if key in seen:
-            check.fail(
-                path,
-                "duplicate activation (same name and params as "
-                f"activations[{seen[key]}]: it would train the same trials)",
-                name,
-            )
-        seen[key] = i
+        check.once(
+            labels,
+            label,
+            i,
+            f"{path}.label",
+            "duplicate activation label (also used by activations[{first}]); "
+            "give each a unique `label`",
+            label,
+        )
+        check.once(
+            seen,
+            (name, json.dumps(params, sort_keys=True)),
+            i,
+            path,
+            "duplicate activation (same name and params as "
+            "activations[{first}]: it would train the same trials)",
+            name,
+        )
         scheme = init_protocol.resolve(
             init,
             [name, snake_case(type(layer).__name__)],
