@@ -356,6 +356,19 @@ def decide(rows, alpha=stats.ALPHA):
     return df[first + [c for c in df.columns if c not in first]]
 
 
+def decide_checked(family, beside):
+    """``decide`` of the comparisons a claim's rule checks and, as a family
+    of their own (their own Holm), of those shown beside them.
+
+    Returns:
+        One table, ``family``'s rows first, whose first column
+        ``checked`` is True for them and False for ``beside``'s.
+    """
+    tests = pd.concat([decide(family), decide(beside)], ignore_index=True)
+    tests.insert(0, "checked", [True] * len(family) + [False] * len(beside))
+    return tests
+
+
 def word_of(tests, name):
     """The verdict word of comparison ``name`` in a ``decide`` table
     (``"missing"`` when absent)."""

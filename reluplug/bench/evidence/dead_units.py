@@ -180,10 +180,7 @@ def _tests(per_seed):
         if rate != high:
             beside += [accuracy(rate, v) for v in variants]
             beside.append(dead(rate, REVIVE))
-    tests = pd.concat(
-        [_runs.decide(family), _runs.decide(beside)], ignore_index=True
-    )
-    tests.insert(0, "checked", [True] * len(family) + [False] * len(beside))
+    tests = _runs.decide_checked(family, beside)
     final = (
         per_seed.groupby(["learning_rate", "arm"], as_index=False)
         .agg(

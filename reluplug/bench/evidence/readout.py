@@ -129,10 +129,7 @@ def _tests(per_seed):
                 rope=stats.DEFAULT_ROPE["accuracy"],
             )
         )
-    tests = pd.concat(
-        [_runs.decide(family), _runs.decide(beside)], ignore_index=True
-    )
-    tests.insert(0, "checked", [True] * len(family) + [False] * len(beside))
+    tests = _runs.decide_checked(family, beside)
     arms = per_seed.groupby(["learning_rate", "arm"], as_index=False).agg(
         n=("seed", "count"),
         correct=("correct", "sum"),

@@ -206,10 +206,7 @@ def _tests(per_seed, ops):
                 f"op: relu vs {other}, log10 seconds", a, b, mode="min"
             )
         )
-    tests = pd.concat(
-        [_runs.decide(family), _runs.decide(beside)], ignore_index=True
-    )
-    tests.insert(0, "checked", [True] * len(family) + [False] * len(beside))
+    tests = _runs.decide_checked(family, beside)
     targets = (
         per_seed.groupby(["optimizer", "arm"], sort=False)
         .agg(

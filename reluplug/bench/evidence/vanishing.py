@@ -181,10 +181,7 @@ def _tests(per_seed):
                 nb_ratio=nb if col == "test_metric" else None,
             )
             (beside if arm == RELU_GLOROT else family).append(row)
-    tests = pd.concat(
-        [_runs.decide(family), _runs.decide(beside)], ignore_index=True
-    )
-    tests.insert(0, "checked", [True] * len(family) + [False] * len(beside))
+    tests = _runs.decide_checked(family, beside)
     tests.insert(1, "depth", deepest)
     levels = (
         d.groupby("arm")[[c for c, _ in QUANTITIES]]
