@@ -203,19 +203,7 @@ def downloaded_task(name, loader, description, *, model):
         train, test = raw(cache_dir or None)
         return keras_splits(train, test, seed, n_train)
 
-    def build(splits, act, seed, n_train, cache_dir, **params):
-        del n_train, cache_dir
-        if model == "cnn":
-            return base.two_conv_cnn(splits, act, seed, params["filters"])
-        return base.mlp(
-            splits,
-            act,
-            seed,
-            [params["hidden"]] * params["layers"],
-            linear=params["linear"],
-        )
-
-    params = {
+    data = {
         "n_train": base.Param(
             10000, "int", low=0, help="training images used (0 = all)"
         ),
@@ -224,15 +212,11 @@ def downloaded_task(name, loader, description, *, model):
         ),
     }
     if model == "cnn":
-        params["filters"] = base.filters_param(16)
-    else:
-        params.update(base.mlp_params(128, 2))
-    return base.Task(
-        name=name,
-        description=description,
-        load=load,
-        build=build,
-        params=params,
-        data_params=("n_train", "cache_dir"),
-        resplit=True,
+        return base.two_conv_task(name, description, load, 16, data=data)
+    return base.mlp_task(
+        name,
+        description,
+        load,
+        {**data, **base.mlp_params(128, 2)},
+        data_params=tuple(data),
     )

@@ -399,21 +399,31 @@ def filters_param(default):
     )
 
 
-def two_conv_task(name, description, load, filters):
+def two_conv_task(name, description, load, filters, *, data=None):
     """A re-split image task whose model is ``two_conv_cnn``.
 
     Args:
         name: registry name.
         description: one line for ``reluplug-bench list``.
-        load: ``load(seed) -> Splits`` of images (height, width, channels).
+        load: ``load(seed, **data) -> Splits`` of images (height, width,
+            channels).
         filters: default of the ``filters`` parameter.
+        data: the parameters that change the data (name -> ``Param``),
+            listed before ``filters``; the model ignores them.
     """
+    data = dict(data or {})
+
+    def build(splits, act, seed, filters, **data_values):
+        del data_values  # the data parameters only shape ``splits``
+        return two_conv_cnn(splits, act, seed, filters)
+
     return Task(
         name=name,
         description=description,
         load=load,
-        build=two_conv_cnn,
-        params={"filters": filters_param(filters)},
+        build=build,
+        params={**data, "filters": filters_param(filters)},
+        data_params=tuple(data),
         resplit=True,
     )
 
