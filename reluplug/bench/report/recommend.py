@@ -136,7 +136,9 @@ def _seed_phrase(row, effect, d, m):
         max_n=MAX_SEEDS,
     )
     size = _num(effect, d)
-    if not _finite(sd):
+    if not _finite(sd) or sd <= 0:
+        # No spread yet (one pair, or equal differences at every seed, as
+        # two seeds of a task with few test examples can give).
         return (
             None,
             "too few paired seeds to say how many would settle it",

@@ -1,6 +1,7 @@
 """recommend: the one line per task, from constructed verdict tables."""
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -178,3 +179,17 @@ def test_missing_column_is_a_clear_error():
     s = _table(_row("elu", "better", 0.02, 0.01)).drop(columns="verdict")
     with pytest.raises(ValueError, match=r"lacks the columns \['verdict'\]"):
         recommend.recommend(s)
+
+
+@pytest.mark.parametrize("nb_ratio", [np.nan, 0.25])
+def test_undecided_without_spread_says_too_few_seeds(nb_ratio):
+    # Two seeds with the same difference (a zero-width interval, as two
+    # seeds of a task with few test examples give): no spread to plan
+    # from, and no division by it (it warned "divide by zero" on re-split
+    # data).
+    row = _row("elu", "undecided", 0.01, 0.0, n=2, nb_ratio=nb_ratio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (r,) = recommend.recommend(_table(row)).itertuples()
+    assert "too few paired seeds to say how many would settle it" in r.text
+    assert r.seeds_needed is None or np.isnan(r.seeds_needed)
