@@ -91,11 +91,35 @@ def _tensorflow(model, variables):
     return gradients
 
 
-def _jax(model, variables):
-    import jax
+def stateless_loss(model):
+    """Returns `fn(trainable, non_trainable, metrics, x, y, sample_weight)`:
+    `model.compute_loss` of an inference-mode forward pass (the compiled
+    loss plus regularization losses, activity regularizers included), as a
+    pure function of the variables' values (lists in the order of
+    `model.trainable_variables`, `model.non_trainable_variables` and
+    `model.metrics_variables`).
 
-    trainable = model.trainable_variables
-    positions = [_position(trainable, v) for v in variables]
+    The function the JAX path differentiates (`jax.grad` with respect to
+    the first argument). On JAX it is the trainer's
+    `compute_loss_and_updates`, which also counts the losses layers add
+    during the forward pass; elsewhere `stateless_call` and
+    `stateless_compute_loss` (without those).
+    """
+    if keras.backend.backend() == "jax":
+
+        def loss_fn(trainable_values, non_trainable, metrics, x, y, weight):
+            loss, _ = model.compute_loss_and_updates(
+                trainable_values,
+                non_trainable,
+                metrics,
+                x,
+                y,
+                weight,
+                training=False,
+            )
+            return loss
+
+        return loss_fn
 
     def loss_fn(trainable_values, non_trainable, metrics, x, y, weight):
         y_pred, non_trainable = model.stateless_call(
@@ -113,7 +137,15 @@ def _jax(model, variables):
         )
         return loss
 
-    grad_fn = jax.jit(jax.grad(loss_fn))
+    return loss_fn
+
+
+def _jax(model, variables):
+    import jax
+
+    trainable = model.trainable_variables
+    positions = [_position(trainable, v) for v in variables]
+    grad_fn = jax.jit(jax.grad(stateless_loss(model)))
 
     def gradients(x, y, sample_weight):
         grads = grad_fn(

@@ -134,6 +134,18 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             inactive or saturated) units of the latest measurement.
         not_finite: names of the sites (and `"<model output>"`) whose
             output on the probe had NaN or inf at the latest measurement.
+        probe_model: the compiled probe, a `keras.Model` sharing the
+            monitored model's variables: `probe_model(x)` is one row of
+            per-unit maxima of every site, then one not-finite flag per
+            site and one for the model's output (set by `prepare`; `None`
+            when the model has no site and `on_no_sites="skip"`).
+
+    Measuring many models at once (the benchmark's population engine):
+    `prepare(model)` finds the sites and builds `probe_model`,
+    `probe_batches` reads a probe into the batches `measure()` feeds it,
+    and `values_from_outputs` turns its outputs on those batches (e.g.
+    from `probe_model.stateless_call` with another model's weights) into
+    the values `measure()` returns.
     """
 
     def __init__(
@@ -177,7 +189,6 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         )
         self.layers = _checks.check_layers(_OWNER, layers)
         self._x = _data.load_probe(probe, _OWNER, max_samples=max_samples)[0]
-        self._count = len(keras.tree.flatten(self._x)[0])
         self._probe = None
         self._forward = None
         self._batches = None
@@ -194,7 +205,7 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
         model = self.model
         self._reset_records()
         if self._probe is None or self._probe.target is not model:
-            self._build(model)
+            self.prepare(model)
         if self._probe is None:  # No sites and on_no_sites="skip".
             return
         try:
@@ -246,18 +257,49 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
             )
         if self._batches is None:  # Backend tensors, converted once.
             self._batches = [
-                keras.tree.map_structure(
-                    lambda a, i=index: keras.ops.convert_to_tensor(a[i]),
-                    self._x,
-                )
-                for index in _data.batch_indices(self._count, self.batch_size)
+                keras.tree.map_structure(keras.ops.convert_to_tensor, batch)
+                for batch in self._split(self._x)
             ]
-        maxima = None
+        outputs = []
         for batch in self._batches:
             if self._forward is not None:
-                out = self._forward(batch)
+                outputs.append(self._forward(batch))
             else:  # A backend without a compiled path in _gradients.
-                out = self._probe.predict_on_batch(batch)
+                outputs.append(self._probe.predict_on_batch(batch))
+        return self.values_from_outputs(outputs)
+
+    @property
+    def probe_model(self):
+        """The compiled probe (see the class docstring), or `None`."""
+        return self._probe
+
+    def probe_batches(self, probe):
+        """The batches of NumPy inputs `measure()` would feed `probe_model`
+        for `probe` (read as the constructor reads it: at most
+        `max_samples` samples, in batches of `batch_size` of one shape)."""
+        x = _data.load_probe(probe, _OWNER, max_samples=self.max_samples)[0]
+        return self._split(x)
+
+    def _split(self, x):
+        count = len(keras.tree.flatten(x)[0])
+        return [
+            keras.tree.map_structure(lambda a, i=index: a[i], x)
+            for index in _data.batch_indices(count, self.batch_size)
+        ]
+
+    def values_from_outputs(self, outputs):
+        """The values `measure()` publishes, from the outputs of
+        `probe_model` on the probe's batches (one `(1, n)` array per batch,
+        in `probe_batches` order). Updates `unit_masks` and `not_finite`
+        as `measure()` does. Needs the unit counts of the sites, which the
+        first call of `probe_model` (or `measure()`) sets."""
+        if any(site.units is None for site in self._sites):
+            raise ValueError(
+                f"{_OWNER}.values_from_outputs() needs the sites' unit "
+                "counts: run `probe_model` (or `measure()`) once first."
+            )
+        maxima = None
+        for out in outputs:
             out = np.asarray(out, dtype=np.float64)[0]
             maxima = out if maxima is None else np.maximum(maxima, out)
         values, totals, offset = {}, {}, 0
@@ -293,7 +335,15 @@ class DeadUnitMonitor(Records, keras.callbacks.Callback):
 
     # Building -------------------------------------------------------------
 
-    def _build(self, model):
+    def prepare(self, model):
+        """Finds the activation sites of `model` and builds `probe_model`
+        (done by `on_train_begin`; call it to measure a model outside
+        `fit`).
+
+        Raises:
+            ValueError: the probe does not fit the model, or the model has
+                no site (unless `on_no_sites="skip"`).
+        """
         _data.check_against_model(self._x, model, _OWNER)
         found = _sites.candidates(model, self.layers, _OWNER)
         names = _sites.unique_names(found)

@@ -75,6 +75,15 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
         history: dict key -> list of floats, one entry per measurement.
         epochs: list of the epochs of those measurements (0 = start).
         initial: dict of the values measured when training started.
+        kernels: the monitored kernel variables, first -> last (set by
+            `prepare`).
+
+    Measuring many models at once (the benchmark's population engine):
+    `prepare(model)` finds the layers, `probe_batch` reads a probe batch
+    as the constructor does, `loss_fn()` is the loss as a pure function of
+    the variables' values (differentiate it with respect to the monitored
+    `kernels`), and `values_from_gradients` turns their gradients into the
+    values `measure()` returns.
     """
 
     def __init__(
@@ -105,6 +114,7 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
         self._grad_fn = None
         self._built_for = None
         self._names = []
+        self.kernels = []
         self._warned_divergence = False
         self._reset_records()
 
@@ -113,7 +123,7 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
         self._reset_records()
         self._warned_divergence = False
         if self._grad_fn is None or self._built_for is not model:
-            self._build(model)
+            self.prepare(model)
         try:
             values = self.measure()
         except Exception as error:  # The probe does not fit model or loss.
@@ -209,7 +219,11 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
                 f"{_OWNER}.measure() needs a model: call it after "
                 "`model.fit(..., callbacks=[monitor])` has started."
             )
-        grads = self._grad_fn(*self._batch)
+        return self.values_from_gradients(self._grad_fn(*self._batch))
+
+    def values_from_gradients(self, grads):
+        """The values `measure()` publishes, from the loss gradients with
+        respect to `kernels` (arrays, in that order)."""
         norms = [
             float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
             for g in grads
@@ -223,7 +237,38 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
         values["grad_norm_ratio"] = ratio
         return values
 
-    def _build(self, model):
+    def probe_batch(self, probe_batch):
+        """`(x, y, sample_weight)` NumPy arrays of a probe batch, read as
+        the constructor reads `probe_batch` (at most `max_samples`)."""
+        return _data.load_probe(
+            probe_batch, _OWNER, max_samples=self.max_samples, need_y=True
+        )
+
+    def loss_fn(self):
+        """The loss whose gradients `measure()` takes, as a pure function.
+
+        Returns `fn(trainable, non_trainable, metrics, x, y, sample_weight)
+        -> scalar`: `model.compute_loss` in inference mode, from the values
+        of the prepared model's `trainable_variables`,
+        `non_trainable_variables` and `metrics_variables` (lists, in that
+        order). On JAX, `measure()` differentiates this very function.
+        """
+        if self._built_for is None:
+            raise ValueError(
+                f"{_OWNER}.loss_fn() needs a model: call `prepare(model)` "
+                "first."
+            )
+        return _gradients.stateless_loss(self._built_for)
+
+    def prepare(self, model):
+        """Finds the layers of `model` to monitor and builds the gradient
+        function (done by `on_train_begin`; call it to measure a model
+        outside `fit`).
+
+        Raises:
+            ValueError: the probe batch does not fit the model, the model
+                has no loss or no layer with a trainable `kernel`.
+        """
         x, y, _ = self._batch
         _data.check_against_model(x, model, _OWNER)
         if getattr(model, "loss", None) is None:
@@ -260,8 +305,8 @@ class GradientFlowMonitor(Records, keras.callbacks.Callback):
             self._names = [names[id(layer)] for layer, _ in kept]
         else:
             self._names = _sites.unique_names(kept)
-        kernels = [layer.kernel for layer, _ in kept]
-        self._grad_fn = _gradients.make_gradient_fn(model, kernels)
+        self.kernels = [layer.kernel for layer, _ in kept]
+        self._grad_fn = _gradients.make_gradient_fn(model, self.kernels)
         self._built_for = model
 
 

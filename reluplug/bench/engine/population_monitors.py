@@ -3,13 +3,16 @@
 The quantities and their rules are ``DeadUnitMonitor``'s and
 ``GradientFlowMonitor``'s own: one monitor of each kind is built on the
 cell's template model (``engine.monitors.make_monitors``, so with the same
-settings as in the fit engine), and each measurement goes through its
-``measure()``. Only the model evaluations are batched: the dead-unit probe
-(the monitor's own ``Probe`` model) and the probe-batch loss gradient run
-``jax.vmap``-ed over the members, once per measured epoch, and each
-member's outputs are handed to ``measure()`` in place of the monitor's own
-single-model call. So a change of a definition in ``reluplug.callbacks``
-reaches both engines.
+settings as in the fit engine) and prepared for it (``prepare``). Only the
+model evaluations are batched: the dead-unit probe (the monitor's own
+``probe_model``, through ``stateless_call``) and the gradient of the
+monitor's own loss function (``loss_fn()``) run ``jax.vmap``-ed over the
+members, once per measured epoch, on each member's probe data as the
+monitor reads it (``probe_batches``, ``probe_batch``); each member's
+outputs become values through the monitor's ``values_from_outputs`` /
+``values_from_gradients``, the functions its ``measure()`` uses. So a
+change of a definition in ``reluplug.callbacks`` reaches both engines.
+Only the monitors' public methods are used here.
 """
 
 import jax
@@ -21,25 +24,11 @@ from reluplug.bench.engine.population_program import jit
 from reluplug.bench.suite import schema
 from reluplug.callbacks import DeadUnitMonitor
 from reluplug.callbacks import GradientFlowMonitor
-from reluplug.callbacks import _data
-from reluplug.callbacks import _sites
-
-_OWNER = "population engine"
 
 
 def _positions(variables, targets):
     index = {id(v): i for i, v in enumerate(variables)}
     return [index[id(v)] for v in targets]
-
-
-class _Injected:
-    """Feeds precomputed outputs to a monitor's ``measure()``, in order."""
-
-    def __init__(self, outputs):
-        self._outputs = iter(outputs)
-
-    def __call__(self, *args):
-        return next(self._outputs)
 
 
 class PopulationMonitors:
@@ -61,7 +50,7 @@ class PopulationMonitors:
         trainable = model.trainable_variables
         for monitor in self.monitors:
             monitor.set_model(model)
-            monitor._build(model)  # noqa: SLF001 -- the monitor's own sites
+            monitor.prepare(model)
             if isinstance(monitor, DeadUnitMonitor):
                 self._dead = self._dead_fn(monitor, splits)
             elif isinstance(monitor, GradientFlowMonitor):
@@ -77,19 +66,13 @@ class PopulationMonitors:
         )
 
     def _dead_fn(self, monitor, splits):
-        probe = monitor._probe  # noqa: SLF001
+        probe = monitor.probe_model
         if probe is None:  # no sites and on_no_sites="skip"
             return None
-        m = self.settings.max_samples
-        x = np.stack(
-            [
-                _data.load_probe(s.x_train, _OWNER, max_samples=m)[0]
-                for s in splits
-            ]
-        )  # (K, samples, ...), in the monitor's dtype
+        members = [monitor.probe_batches(s.x_train) for s in splits]
         batches = [
-            jnp.asarray(x[:, idx])
-            for idx in _data.batch_indices(x.shape[1], monitor.batch_size)
+            jnp.asarray(np.stack(batch))  # (K, batch, ...)
+            for batch in zip(*members)
         ]
         model_tr = self.model.trainable_variables
         model_ntr = self.model.non_trainable_variables
@@ -113,27 +96,17 @@ class PopulationMonitors:
         return monitor, run
 
     def _grad_fn(self, monitor, spec, splits, trainable, metrics_init):
-        model = self.model
-        found = _sites.candidates(model, monitor.layers, _OWNER)
-        ids = {id(v) for v in trainable}
-        kernels = [
-            layer.kernel
-            for layer, _ in found
-            if id(getattr(layer, "kernel", None)) in ids
+        positions = _positions(trainable, monitor.kernels)
+        b = spec.training.batch_size  # make_monitors' probe batch
+        probes = [
+            monitor.probe_batch((s.x_train[:b], s.y_train[:b])) for s in splits
         ]
-        positions = _positions(trainable, kernels)
-        b = min(spec.training.batch_size, monitor.max_samples)
-        x = jnp.asarray(np.stack([s.x_train[:b] for s in splits]))
-        y = jnp.asarray(np.stack([s.y_train[:b] for s in splits]))
-
-        def loss(tr, ntr, xb, yb):
-            value, _ = model.compute_loss_and_updates(
-                tr, ntr, metrics_init, xb, yb, None, training=False
-            )
-            return value
+        x = jnp.asarray(np.stack([p[0] for p in probes]))
+        y = jnp.asarray(np.stack([p[1] for p in probes]))
+        loss = monitor.loss_fn()
 
         def member(tr, ntr, xb, yb):
-            grads = jax.grad(loss)(tr, ntr, xb, yb)
+            grads = jax.grad(loss)(tr, ntr, metrics_init, xb, yb, None)
             return [grads[i] for i in positions]
 
         grad = jit(jax.vmap(member))
@@ -150,23 +123,20 @@ class PopulationMonitors:
         """One dict per member: ``{"<quantity>/<layer>": value, ...}`` as
         the monitors publish into ``logs`` (dead units first)."""
         per_member = None
-        for fn, attr, batches in (
-            (self._dead, "_forward", "_batches"),
-            (self._grad, "_grad_fn", None),
-        ):
+        for fn in (self._dead, self._grad):
             if fn is None:
                 continue
             monitor, run = fn
             outputs = run(trainable, non_trainable)
             if per_member is None:
                 per_member = [{} for _ in outputs]
+            to_values = (
+                monitor.values_from_outputs
+                if isinstance(monitor, DeadUnitMonitor)
+                else monitor.values_from_gradients
+            )
             for values, out in zip(per_member, outputs):
-                if batches is not None:  # DeadUnitMonitor: one per batch
-                    setattr(monitor, batches, [None] * len(out))
-                    setattr(monitor, attr, _Injected(out))
-                else:
-                    setattr(monitor, attr, _Injected([out]))
-                values.update(monitor.measure())
+                values.update(to_values(out))
         return per_member
 
 

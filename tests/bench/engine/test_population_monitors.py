@@ -1,0 +1,59 @@
+"""The population engine's monitor values are the monitors' own.
+
+For each member of a cell (three seeds; ReLU, ELU and sigmoid sites, so
+dead, inactive and saturated units and gradient norms), the values
+``PopulationMonitors`` measures for the stacked members equal those the
+member's own ``DeadUnitMonitor`` and ``GradientFlowMonitor`` measure on its
+model alone; also for a model whose loss includes an activity
+regularizer (``regularized``). The cases run in a JAX process
+(``population_monitor_cases.py``), since the tests run on the default
+backend.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@pytest.fixture(scope="module")
+def results():
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run(
+        [sys.executable, os.path.join(HERE, "population_monitor_cases.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case", "quantity"),
+    [
+        ("relu", "dead_fraction"),
+        ("elu", "inactive_fraction"),
+        ("sigmoid", "saturated_fraction"),
+        ("regularized", "dead_fraction"),
+    ],
+)
+def test_members_measure_as_their_own_monitors(results, case, quantity):
+    members = results[case]
+    assert len(members) == 3
+    for member in members:
+        got, own = member["population"], member["own"]
+        assert quantity in own
+        assert any(key.startswith("grad_norm/") for key in own)
+        assert set(got) == set(own)
+        for key, value in own.items():
+            assert got[key] == pytest.approx(value, rel=1e-5, abs=1e-7), key
+    norms = [m["own"]["grad_norm_ratio"] for m in members]
+    assert len(set(norms)) == 3  # three members, not one repeated
