@@ -68,3 +68,23 @@ class Lines:
 
     def stop(self):
         pass
+
+
+def run_jax_cases(script, timeout):
+    """Runs a cases script (``tests/bench/engine/*_cases.py``) in a
+    JAX-backend subprocess and returns the JSON it prints."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run(
+        [sys.executable, script],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout)

@@ -12,12 +12,10 @@ The cases run in a JAX process
 (``population_cases.py``), since the tests run on the default backend.
 """
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
+from runner_fixtures import run_jax_cases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = (
@@ -33,17 +31,7 @@ CASES = (
 
 @pytest.fixture(scope="module")
 def results():
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run(
-        [sys.executable, os.path.join(HERE, "population_cases.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout)
+    return run_jax_cases(os.path.join(HERE, "population_cases.py"), timeout=900)
 
 
 @pytest.mark.slow

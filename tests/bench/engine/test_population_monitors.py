@@ -10,29 +10,19 @@ regularizer (``regularized``). The cases run in a JAX process
 backend.
 """
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
+from runner_fixtures import run_jax_cases
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 @pytest.fixture(scope="module")
 def results():
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run(
-        [sys.executable, os.path.join(HERE, "population_monitor_cases.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
+    return run_jax_cases(
+        os.path.join(HERE, "population_monitor_cases.py"), timeout=600
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout)
 
 
 @pytest.mark.slow
