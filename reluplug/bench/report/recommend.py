@@ -62,6 +62,16 @@ ACTIONS = ("switch", "keep", "undecided", "none")
 CONFIDENCE = 0.95  # of the interval `diff_ci_low`, `diff_ci_high`
 MAX_SEEDS = 1000
 NEXT_STEP = "or run `--until-decided`"
+# A comparison a run until decided left open at its cap (verdict_method
+# "sequential"): more seeds, not the same command again.
+NEXT_STEP_AT_CAP = "or resume it with a higher `--max-seeds`"
+
+
+def _next_step(row):
+    """What to run next for an undecided comparison."""
+    if row.get("verdict_method") == "sequential":
+        return NEXT_STEP_AT_CAP
+    return NEXT_STEP
 
 
 def _finite(x):
@@ -239,7 +249,7 @@ def _one(task, g):
             f"{top['activation']} {shown} {metric}{lower} vs {base}"
             f"{_posterior(top)}: not "
             f"shown with {int(top['n_paired'])} seeds; {phrase} — keep "
-            f"{base}" + ("." if hopeless else f", {NEXT_STEP}.")
+            f"{base}" + ("." if hopeless else f", {_next_step(top)}.")
         )
         out.update(
             action="undecided", effect=effect, seeds_needed=need, text=text

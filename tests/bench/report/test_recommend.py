@@ -193,3 +193,16 @@ def test_undecided_without_spread_says_too_few_seeds(nb_ratio):
         (r,) = recommend.recommend(_table(row)).itertuples()
     assert "too few paired seeds to say how many would settle it" in r.text
     assert r.seeds_needed is None or np.isnan(r.seeds_needed)
+
+
+def test_undecided_after_a_run_until_decided_asks_for_more_seeds():
+    # The run already added seeds until its cap: the next step is a higher
+    # cap, not the same command again.
+    sd = 0.1
+    row = _row("elu", "undecided", 0.05, T4 * sd / math.sqrt(5))
+    row["verdict_method"] = "sequential"
+    r = _recommend_one(row)
+    assert r.text.endswith(
+        "keep relu, or resume it with a higher `--max-seeds`."
+    )
+    assert "--until-decided" not in r.text
